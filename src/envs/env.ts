@@ -1,0 +1,38 @@
+// The environment interface of QMIX.md §5, pymarl / SMAC style. Arrays are
+// plain typed arrays so the core stays free of the tensor engine here and an
+// environment costs nothing to write.
+
+export interface StepResult {
+  /** The team reward (for per-agent rewards, their mean). */
+  reward: number;
+  /** A true end of the episode: the target does not bootstrap past it. */
+  terminated: boolean;
+  /** The step limit was hit: not terminal, the target bootstraps. */
+  truncated: boolean;
+  info?: Record<string, number | boolean | string>;
+}
+
+export interface MultiAgentEnv {
+  readonly name: string;
+  readonly nAgents: number;
+  readonly obsDim: number;
+  readonly stateDim: number;
+  readonly nActions: number;
+  readonly episodeLimit: number;
+  /** Start a new episode; a seed re-seeds the environment's generator. */
+  reset(seed?: number): void;
+  /** One joint action, one integer per agent. */
+  step(actions: ArrayLike<number>): StepResult;
+  /** Observations, [nAgents * obsDim] row-major. */
+  getObs(): Float32Array;
+  /** Global state, [stateDim]. */
+  getState(): Float32Array;
+  /** Available actions as 0/1, [nAgents * nActions] row-major. */
+  getAvailActions(): Uint8Array;
+  /** A text picture of the current frame, for `eval --render`. */
+  render?(): string;
+  close?(): void;
+}
+
+export type EnvOptions = Record<string, unknown>;
+export type EnvFactory = (options: EnvOptions & { seed?: number }) => MultiAgentEnv;

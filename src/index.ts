@@ -1,0 +1,4 @@
+// The public API of qmix-ts. Everything else is internal and may change.
+export * from "./tensor/index.ts";
+export * from "./autograd/index.ts";
+export * from "./nn/index.ts";

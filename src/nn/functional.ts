@@ -1,0 +1,121 @@
+// Fused layer ops with hand-derived backward passes: Linear and the GRU
+// recurrence. These carry almost all of QMIX's arithmetic, so each is one
+// node on the tape and one pass of matrix kernels, not a chain of small ops.
+
+import { reshape } from "../autograd/shape.ts";
+import { gradOf, needsGrad, record } from "../autograd/tape.ts";
+import { addColumnSums, addRowVector, matmulNN, matmulNT, matmulTN } from "../tensor/matmul.ts";
+import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
+
+/** y = x Wᵀ + b over the last axis of x: x [..., in], W [out, in], b [out] → [..., out] (PyTorch's Linear). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
+  const [out, inp] = weight.shape as [number, number];
+  if (x.ndim < 1 || x.shape[x.ndim - 1] !== inp) {
+    throw new ShapeError(`linear: input ${fmt(x.shape)} does not end in the weight's in-size ${inp} (weight ${fmt(weight.shape)})`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== out)) {
+    throw new ShapeError(`linear: bias must be [${out}] for weight ${fmt(weight.shape)}, got ${fmt(bias.shape)}`);
+  }
+  const rows = x.size / inp;
+  const y = new Float32Array(rows * out);
+  matmulNT(x.data, weight.data, y, rows, inp, out);
+  if (bias) addRowVector(y, bias.data, rows, out);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(new Tensor(y, [...x.shape.slice(0, -1), out]), "linear", inputs, (g) => {
+    if (x.requiresGrad) matmulNN(g, weight.data, gradOf(x), rows, out, inp);
+    if (weight.requiresGrad) matmulTN(g, x.data, gradOf(weight), out, rows, inp);
+    if (bias?.requiresGrad) addColumnSums(g, gradOf(bias), rows, out);
+  });
+}
+
+/**
+ * The GRU recurrence over T steps, PyTorch's GRUCell equations (gates r, z, n):
+ *   r = σ(gi_r + W_hr h + b_hr), z = σ(gi_z + W_hz h + b_hz),
+ *   n = tanh(gi_n + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h,
+ * where gi [T, R, 3H] = x W_ihᵀ + b_ih has been computed for all steps at once
+ * (one large product instead of T small ones). Returns every hidden state,
+ * [T, R, H]. Only the hidden-to-hidden product is sequential.
+ */
+export function gruSequence(gi: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Tensor): Tensor {
+  if (weightHH.ndim !== 2 || weightHH.shape[0] !== 3 * weightHH.shape[1]!) {
+    throw new ShapeError(`gru: weight_hh must be [3H, H], got ${fmt(weightHH.shape)}`);
+  }
+  const H = weightHH.shape[1]!, H3 = 3 * H;
+  if (biasHH.ndim !== 1 || biasHH.shape[0] !== H3) throw new ShapeError(`gru: bias_hh must be [${H3}], got ${fmt(biasHH.shape)}`);
+  if (h0.ndim !== 2 || h0.shape[1] !== H) throw new ShapeError(`gru: hidden state must be [rows, ${H}], got ${fmt(h0.shape)}`);
+  const R = h0.shape[0]!;
+  if (gi.ndim !== 3 || gi.shape[1] !== R || gi.shape[2] !== H3) {
+    throw new ShapeError(`gru: input projections must be [T, ${R}, ${H3}] for hidden ${fmt(h0.shape)}, got ${fmt(gi.shape)}`);
+  }
+  const T = gi.shape[0]!, RH = R * H, RH3 = R * H3;
+  const hs = new Float32Array(T * RH);
+  const keep = needsGrad(gi, h0, weightHH, biasHH);
+  // Saved for backward: gates r, z, n and the hidden part of n's pre-activation.
+  const r = keep ? new Float32Array(T * RH) : null;
+  const z = keep ? new Float32Array(T * RH) : null;
+  const nn = keep ? new Float32Array(T * RH) : null;
+  const ghn = keep ? new Float32Array(T * RH) : null;
+  const gh = new Float32Array(RH3);
+  const gid = gi.data, W = weightHH.data, bh = biasHH.data;
+  for (let t = 0; t < T; t++) {
+    const hPrev = t === 0 ? h0.data : hs, hOff = t === 0 ? 0 : (t - 1) * RH;
+    gh.fill(0);
+    matmulNT(hPrev, W, gh, R, H, H3, hOff, 0, 0);
+    for (let i = 0; i < R; i++) {
+      const gio = t * RH3 + i * H3, gho = i * H3, o = t * RH + i * H, ho = hOff + i * H;
+      for (let j = 0; j < H; j++) {
+        const rj = 1 / (1 + Math.exp(-(gid[gio + j]! + gh[gho + j]! + bh[j]!)));
+        const zj = 1 / (1 + Math.exp(-(gid[gio + H + j]! + gh[gho + H + j]! + bh[H + j]!)));
+        const hn = gh[gho + 2 * H + j]! + bh[2 * H + j]!;
+        const nj = Math.tanh(gid[gio + 2 * H + j]! + rj * hn);
+        hs[o + j] = (1 - zj) * nj + zj * hPrev[ho + j]!;
+        if (keep) { r![o + j] = rj; z![o + j] = zj; nn![o + j] = nj; ghn![o + j] = hn; }
+      }
+    }
+  }
+  return record(new Tensor(hs, [T, R, H]), "gruSequence", [gi, h0, weightHH, biasHH], (G) => {
+    const rr = r!, zz = z!, n = nn!, hn = ghn!;
+    const dgh = new Float32Array(T * RH3); // gradients of the hidden projections, all steps
+    const dgi = gi.requiresGrad ? gradOf(gi) : null;
+    let dh = new Float32Array(RH), dhPrev = new Float32Array(RH);
+    for (let t = T - 1; t >= 0; t--) {
+      const hPrev = t === 0 ? h0.data : hs, hOff = t === 0 ? 0 : (t - 1) * RH;
+      dhPrev.fill(0);
+      for (let i = 0; i < R; i++) {
+        const o = t * RH + i * H, d3 = t * RH3 + i * H3, ho = hOff + i * H, hi = i * H;
+        for (let j = 0; j < H; j++) {
+          const dht = G[o + j]! + dh[hi + j]!;
+          const rj = rr[o + j]!, zj = zz[o + j]!, nj = n[o + j]!;
+          const dnPre = dht * (1 - zj) * (1 - nj * nj);
+          const dzPre = dht * (hPrev[ho + j]! - nj) * zj * (1 - zj);
+          const drPre = dnPre * hn[o + j]! * rj * (1 - rj);
+          dgh[d3 + j] = drPre;
+          dgh[d3 + H + j] = dzPre;
+          dgh[d3 + 2 * H + j] = dnPre * rj;
+          if (dgi) { dgi[d3 + j]! += drPre; dgi[d3 + H + j]! += dzPre; dgi[d3 + 2 * H + j]! += dnPre; }
+          dhPrev[hi + j] = dht * zj;
+        }
+      }
+      matmulNN(dgh, W, dhPrev, R, H3, H, t * RH3, 0, 0);
+      [dh, dhPrev] = [dhPrev, dh];
+    }
+    if (h0.requiresGrad) { const g0 = gradOf(h0); for (let k = 0; k < RH; k++) g0[k]! += dh[k]!; }
+    // One product over all T·R rows for the shared weight: Σ_t dghₜᵀ h_{t−1}.
+    if (weightHH.requiresGrad) {
+      const gW = gradOf(weightHH);
+      matmulTN(dgh, h0.data, gW, H3, R, H, 0, 0, 0);
+      if (T > 1) matmulTN(dgh, hs, gW, H3, (T - 1) * R, H, RH3, 0, 0);
+    }
+    if (biasHH.requiresGrad) addColumnSums(dgh, gradOf(biasHH), T * R, H3);
+  });
+}
+
+/** One GRUCell step: x [R, in], h [R, H] → h' [R, H]. */
+export function gruCell(x: Tensor, h: Tensor, weightIH: Tensor, weightHH: Tensor, biasIH: Tensor, biasHH: Tensor): Tensor {
+  if (x.ndim !== 2) throw new ShapeError(`gruCell: input must be [rows, in], got ${fmt(x.shape)}`);
+  const gi = linear(x, weightIH, biasIH);
+  const R = x.shape[0]!;
+  const seq = gruSequence(reshape(gi, [1, R, gi.shape[1]!]), h, weightHH, biasHH);
+  return reshape(seq, [R, weightHH.shape[1]!]);
+}

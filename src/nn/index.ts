@@ -1,0 +1,6 @@
+export * from "./module.ts";
+export * from "./layers.ts";
+export * from "./functional.ts";
+export * from "./init.ts";
+export * from "./loss.ts";
+export * from "./optim.ts";
