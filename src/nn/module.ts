@@ -11,6 +11,12 @@ export class StateDictError extends Error {
 
 export type StateDict = Map<string, Tensor>;
 
+/** Anything with a shape and values: a Tensor, a decoded safetensors entry, JSON. */
+export interface TensorLike {
+  shape: readonly number[];
+  data: ArrayLike<number>;
+}
+
 export abstract class Module {
   private readonly params = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
@@ -57,7 +63,7 @@ export abstract class Module {
    * anything is written, so a bad dict leaves the module untouched.
    * Non-strict loading ignores extra names but still needs every parameter.
    */
-  loadStateDict(sd: StateDict | Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, opts: { strict?: boolean; prefix?: string } = {}): void {
+  loadStateDict(sd: Map<string, TensorLike> | Record<string, TensorLike>, opts: { strict?: boolean; prefix?: string } = {}): void {
     const strict = opts.strict ?? true, prefix = opts.prefix ?? "";
     const entries = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = this.namedParameters();

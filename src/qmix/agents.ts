@@ -1,0 +1,103 @@
+// Agent networks, one set of parameters shared by all agents (QMIX.md §2).
+// Both take all rows of all steps at once: `unroll` maps inputs [T, R, in]
+// to Qs [T, R, A] with R = episodes·agents rows per step.
+
+import { relu } from "../autograd/elementwise.ts";
+import { reshape } from "../autograd/shape.ts";
+import { linear, gruSequence } from "../nn/functional.ts";
+import { GRUCell, Linear } from "../nn/layers.ts";
+import { Module } from "../nn/module.ts";
+import { zeros } from "../tensor/create.ts";
+import { Rng } from "../tensor/random.ts";
+import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
+
+export interface AgentNetwork extends Module {
+  readonly inputDim: number;
+  readonly nActions: number;
+  /** Hidden-state width per row (0 for feed-forward agents). */
+  readonly hiddenDim: number;
+  /** Qs for a whole sequence from zero hidden state: inputs [T, R, in] → [T, R, A]. */
+  unroll(inputs: Tensor): Tensor;
+  /** One step of acting: inputs [R, in], hidden [R, hiddenDim] → Qs [R, A] and the next hidden state. */
+  step(inputs: Tensor, hidden: Tensor): { q: Tensor; hidden: Tensor };
+}
+
+function checkInputs(name: string, x: Tensor, inputDim: number, ndim: number): void {
+  if (x.ndim !== ndim || x.shape[ndim - 1] !== inputDim) {
+    const want = ndim === 3 ? `[T, rows, ${inputDim}]` : `[rows, ${inputDim}]`;
+    throw new ShapeError(`${name}: inputs must be ${want}, got ${fmt(x.shape)}`);
+  }
+}
+
+/** pymarl's RNNAgent: fc1 → ReLU → GRUCell → fc2. */
+export class RNNAgent extends Module implements AgentNetwork {
+  readonly fc1: Linear;
+  readonly rnn: GRUCell;
+  readonly fc2: Linear;
+
+  constructor(readonly inputDim: number, readonly hiddenDim: number, readonly nActions: number, rng: Rng = new Rng(0)) {
+    super();
+    this.fc1 = this.child("fc1", new Linear(inputDim, hiddenDim, rng));
+    this.rnn = this.child("rnn", new GRUCell(hiddenDim, hiddenDim, rng));
+    this.fc2 = this.child("fc2", new Linear(hiddenDim, nActions, rng));
+  }
+
+  /**
+   * fc1 and the GRU's input projection run over all T·R rows as two large
+   * products; only the hidden-to-hidden product is sequential.
+   */
+  unroll(inputs: Tensor): Tensor {
+    checkInputs("RNNAgent.unroll", inputs, this.inputDim, 3);
+    const R = inputs.shape[1]!;
+    const x = relu(this.fc1.forward(inputs));
+    const gi = linear(x, this.rnn.weight_ih, this.rnn.bias_ih);
+    const hs = gruSequence(gi, zeros([R, this.hiddenDim]), this.rnn.weight_hh, this.rnn.bias_hh);
+    return this.fc2.forward(hs);
+  }
+
+  step(inputs: Tensor, hidden: Tensor): { q: Tensor; hidden: Tensor } {
+    checkInputs("RNNAgent.step", inputs, this.inputDim, 2);
+    const h = this.rnn.forward(relu(this.fc1.forward(inputs)), hidden);
+    return { q: this.fc2.forward(h), hidden: h };
+  }
+}
+
+/** Feed-forward agent for one-step games: Linear → ReLU → Linear → ReLU → Linear. */
+export class FFAgent extends Module implements AgentNetwork {
+  readonly hiddenDim = 0;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+  readonly fc3: Linear;
+
+  constructor(readonly inputDim: number, readonly width: number, readonly nActions: number, rng: Rng = new Rng(0)) {
+    super();
+    this.fc1 = this.child("fc1", new Linear(inputDim, width, rng));
+    this.fc2 = this.child("fc2", new Linear(width, width, rng));
+    this.fc3 = this.child("fc3", new Linear(width, nActions, rng));
+  }
+
+  private forward(x: Tensor): Tensor {
+    return this.fc3.forward(relu(this.fc2.forward(relu(this.fc1.forward(x)))));
+  }
+
+  unroll(inputs: Tensor): Tensor {
+    checkInputs("FFAgent.unroll", inputs, this.inputDim, 3);
+    return this.forward(inputs);
+  }
+
+  step(inputs: Tensor, hidden: Tensor): { q: Tensor; hidden: Tensor } {
+    checkInputs("FFAgent.step", inputs, this.inputDim, 2);
+    return { q: this.forward(inputs), hidden };
+  }
+}
+
+export type AgentKind = "rnn" | "ff";
+
+export function makeAgent(kind: AgentKind, inputDim: number, hidden: number, nActions: number, rng: Rng): AgentNetwork {
+  return kind === "rnn" ? new RNNAgent(inputDim, hidden, nActions, rng) : new FFAgent(inputDim, hidden, nActions, rng);
+}
+
+/** Reshape helper shared by learner and policy. */
+export function rows2d(t: Tensor, cols: number): Tensor {
+  return reshape(t, [-1, cols]);
+}

@@ -1,0 +1,227 @@
+// The QMIX learner, QMIX.md §3 step by step (pymarl's QLearner). One call to
+// train() is one gradient update on a batch of episodes. Rows are time-major
+// inside: step t of episode b, agent i is row (t·B + b)·n + i.
+
+import { mulScalar, sub } from "../autograd/elementwise.ts";
+import { gather, reshape, slice } from "../autograd/shape.ts";
+import { backward, noGrad } from "../autograd/tape.ts";
+import { maskedMeanSquare } from "../nn/loss.ts";
+import type { Module } from "../nn/module.ts";
+import { Adam, type Optimizer, RMSprop, clipGradNorm } from "../nn/optim.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import type { AgentNetwork } from "./agents.ts";
+import { type EpisodeBatch, validateBatch } from "./batch.ts";
+import { type InputOptions, buildBatchInputs, inputDim } from "./inputs.ts";
+import type { Mixer } from "./mixers.ts";
+import { buildMask, lambdaTargets, nextActionValues, oneStepTargets } from "./targets.ts";
+
+export interface LearnerConfig {
+  nAgents: number;
+  nActions: number;
+  obsDim: number;
+  stateDim: number;
+  inputs: InputOptions;
+  /** Discount γ. [0.99, pymarl default.yaml] */
+  gamma: number;
+  /** Double Q targets. [true, pymarl qmix.yaml] */
+  doubleQ: boolean;
+  /** Global gradient-norm clip. [10, pymarl default.yaml] */
+  gradNormClip: number;
+  optimizer: "rmsprop" | "adam";
+  /** Learning rate. [5e-4, pymarl default.yaml] */
+  lr: number;
+  /** RMSprop α. [0.99, pymarl default.yaml optim_alpha] */
+  optimAlpha: number;
+  /** RMSprop ε, added after the root. [1e-5, pymarl default.yaml optim_eps] */
+  optimEps: number;
+  /** Hard target update every this many episodes. [200, pymarl default.yaml] */
+  targetUpdateInterval: number;
+  /** Soft target update rate τ per update; 0 means hard updates. [0] */
+  targetTau: number;
+  /** TD(λ) targets; 0 means one-step targets. [0; pymarl2 uses 0.6] */
+  tdLambda: number;
+  /** Multiply the loss by 0.5 (pymarl2's convention). [false] */
+  halfLoss: boolean;
+}
+
+export interface LearnerStats {
+  loss: number;
+  /** Masked mean of |Q_tot − y|. */
+  tdErrorAbs: number;
+  /** Masked mean of Q_tot over the batch. */
+  qTotMean: number;
+  /** Masked mean of the targets y. */
+  targetMean: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+}
+
+export class NonFiniteError extends Error {
+  override name = "NonFiniteError";
+}
+
+export class QLearner {
+  readonly targetAgent: AgentNetwork;
+  readonly targetMixer: Mixer | null;
+  readonly optimizer: Optimizer;
+  private lastTargetUpdateEpisode = 0;
+  private readonly named: Array<[string, Tensor]>;
+
+  constructor(readonly agent: AgentNetwork, readonly mixer: Mixer | null, readonly config: LearnerConfig) {
+    const want = inputDim(config.obsDim, config.nActions, config.nAgents, config.inputs);
+    if (agent.inputDim !== want) throw new RangeError(`QLearner: the agent network takes ${agent.inputDim} inputs but the config implies ${want} (obs ${config.obsDim} + last action ${config.inputs.lastAction ? config.nActions : 0} + agent id ${config.inputs.agentId ? config.nAgents : 0})`);
+    if (agent.nActions !== config.nActions) throw new RangeError(`QLearner: the agent network has ${agent.nActions} actions, the config ${config.nActions}`);
+    if (mixer && mixer.nAgents !== config.nAgents) throw new RangeError(`QLearner: the mixer was built for ${mixer.nAgents} agents, the config has ${config.nAgents}`);
+    this.targetAgent = agent.deepCopy();
+    this.targetMixer = mixer ? mixer.deepCopy() : null;
+    this.named = [...agent.namedParameters("agent."), ...(mixer ? mixer.namedParameters("mixer.") : [])];
+    this.optimizer = config.optimizer === "adam"
+      ? new Adam(this.named, config.lr)
+      : new RMSprop(this.named, config.lr, config.optimAlpha, config.optimEps);
+  }
+
+  /** Online parameters by pymarl name (`agent.fc1.weight`, `mixer.V.0.bias`, …). */
+  namedParameters(): Array<[string, Tensor]> {
+    return this.named;
+  }
+
+  /** The loss and its gradients without an optimizer step (the gradients stay in `.grad`). */
+  computeLoss(batch: EpisodeBatch): { loss: Tensor; stats: Omit<LearnerStats, "gradNorm">; forward: LearnerForward } {
+    const c = this.config;
+    validateBatch(batch, c);
+    const { B, T, nAgents: n, nActions: A } = batch;
+    const T1 = T + 1, Bn = B * n;
+    const mask = buildMask(batch.filled, batch.terminated, B, T);
+    let maskSum = 0;
+    for (let k = 0; k < mask.length; k++) maskSum += mask[k]!;
+    if (maskSum === 0) throw new RangeError("QLearner: the batch has no valid step (every mask entry is 0)");
+
+    // 1. Agent inputs and the online unroll over t = 0..T.
+    const D = this.agent.inputDim;
+    const inputs = new Tensor(buildBatchInputs(batch.obs, batch.actions, B, T1, n, batch.obsDim, A, c.inputs), [T1, Bn, D]);
+    const agentQs = this.agent.unroll(inputs); // [T+1, B·n, A]
+
+    // 2. Q of the taken actions, t = 0..T−1.
+    const taken = new Int32Array(T * Bn);
+    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) taken[t * Bn + b * n + i] = batch.actions[(b * T1 + t) * n + i]!;
+    const chosen = reshape(gather(slice(agentQs, 0, 0, T), 2, taken, [T, Bn, 1]), [T * B, n]);
+
+    // 3–5. Targets: target unroll, double Q, target mixer — no gradient.
+    const targets = noGrad(() => {
+      const targetQs = this.targetAgent.unroll(inputs);
+      const nextQ = nextActionValues(agentQs.data, targetQs.data, batch.availActions, B, T, n, A, c.doubleQ);
+      let next = nextQ, cols = n;
+      if (this.targetMixer) {
+        next = this.targetMixer.forward(new Tensor(nextQ, [T * B, n]), this.states(batch, 1)).data;
+        cols = 1;
+      }
+      return c.tdLambda > 0
+        ? lambdaTargets(batch.reward, batch.terminated, mask, next, B, T, cols, c.gamma, c.tdLambda)
+        : oneStepTargets(batch.reward, batch.terminated, next, B, T, cols, c.gamma);
+    });
+
+    // 5. Q_tot of the taken joint actions (IQL: the agents' own Qs).
+    const qTot = this.mixer ? this.mixer.forward(chosen, this.states(batch, 0)) : chosen;
+    const cols = qTot.shape[1]!;
+
+    // 6–7. Masked mean squared TD error.
+    const y = new Tensor(targets, qTot.shape);
+    const td = sub(qTot, y);
+    const maskCols = cols === 1 ? mask : expandMask(mask, cols);
+    let loss = maskedMeanSquare(td, new Tensor(maskCols, qTot.shape));
+    if (c.halfLoss) loss = mulScalar(loss, 0.5);
+
+    let absSum = 0, qSum = 0, ySum = 0;
+    for (let k = 0; k < td.size; k++) {
+      const m = maskCols[k]!;
+      absSum += m * Math.abs(td.data[k]!);
+      qSum += m * qTot.data[k]!;
+      ySum += m * targets[k]!;
+    }
+    const denom = maskSum * cols;
+    const stats = { loss: loss.item(), tdErrorAbs: absSum / denom, qTotMean: qSum / denom, targetMean: ySum / denom };
+    return { loss, stats, forward: { agentQs, chosen, qTot, targets: y, mask: maskCols } };
+  }
+
+  /** One update: loss, backward, clip, optimizer step, target update. */
+  train(batch: EpisodeBatch, episode: number): LearnerStats {
+    const { loss, stats } = this.computeLoss(batch);
+    if (!Number.isFinite(stats.loss)) throw new NonFiniteError(`QLearner: the loss is ${stats.loss} (Q_tot mean ${stats.qTotMean}, target mean ${stats.targetMean}); training stopped before the parameters were touched`);
+    this.optimizer.zeroGrad();
+    backward(loss);
+    const params = this.named.map(([, p]) => p);
+    const gradNorm = clipGradNorm(params, this.config.gradNormClip);
+    if (!Number.isFinite(gradNorm)) {
+      const bad = this.named.find(([, p]) => p.grad && p.grad.some((v) => !Number.isFinite(v)));
+      throw new NonFiniteError(`QLearner: the gradient norm is ${gradNorm}; first non-finite gradient in "${bad?.[0] ?? "?"}"; training stopped before the parameters were touched`);
+    }
+    this.optimizer.step();
+    this.updateTargets(episode);
+    return { ...stats, gradNorm };
+  }
+
+  /** Hard copy every targetUpdateInterval episodes, or a soft step with τ after every update. */
+  updateTargets(episode: number): void {
+    const tau = this.config.targetTau;
+    if (tau > 0) {
+      softUpdate(this.targetAgent, this.agent, tau);
+      if (this.mixer && this.targetMixer) softUpdate(this.targetMixer, this.mixer, tau);
+    } else if ((episode - this.lastTargetUpdateEpisode) / this.config.targetUpdateInterval >= 1) {
+      this.hardUpdateTargets();
+      this.lastTargetUpdateEpisode = episode;
+    }
+  }
+
+  hardUpdateTargets(): void {
+    this.targetAgent.copyFrom(this.agent);
+    if (this.mixer && this.targetMixer) this.targetMixer.copyFrom(this.mixer);
+  }
+
+  /** Counters a checkpoint must keep for an exact resume. */
+  getCounters(): { lastTargetUpdateEpisode: number } {
+    return { lastTargetUpdateEpisode: this.lastTargetUpdateEpisode };
+  }
+
+  setCounters(c: { lastTargetUpdateEpisode: number }): void {
+    this.lastTargetUpdateEpisode = c.lastTargetUpdateEpisode;
+  }
+
+  /** States of steps offset..offset+T−1, time-major [T·B, S]. */
+  private states(batch: EpisodeBatch, offset: 0 | 1): Tensor {
+    const { B, T, stateDim: S } = batch;
+    const out = new Float32Array(T * B * S);
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const src = (b * (T + 1) + t + offset) * S;
+        out.set(batch.state.subarray(src, src + S), (t * B + b) * S);
+      }
+    }
+    return new Tensor(out, [T * B, S]);
+  }
+}
+
+export interface LearnerForward {
+  /** Online agent Qs [T+1, B·n, A], time-major. */
+  agentQs: Tensor;
+  /** Qs of the taken actions [T·B, n]. */
+  chosen: Tensor;
+  /** Q_tot [T·B, 1] (IQL: [T·B, n]). */
+  qTot: Tensor;
+  targets: Tensor;
+  mask: Float32Array;
+}
+
+function expandMask(mask: Float32Array, cols: number): Float32Array {
+  const out = new Float32Array(mask.length * cols);
+  for (let k = 0; k < mask.length; k++) out.fill(mask[k]!, k * cols, k * cols + cols);
+  return out;
+}
+
+/** target ← (1 − τ) target + τ online. */
+function softUpdate(target: Module, online: Module, tau: number): void {
+  const src = online.stateDict();
+  for (const [name, t] of target.stateDict()) {
+    const s = src.get(name)!.data, d = t.data;
+    for (let i = 0; i < d.length; i++) d[i] = (1 - tau) * d[i]! + tau * s[i]!;
+  }
+}
