@@ -1,0 +1,307 @@
+#!/usr/bin/env node
+// The command line: train, eval, envs. Node-only (files, signals, progress);
+// everything it drives is the portable core.
+
+import { existsSync, readFileSync, statSync, writeFileSync, appendFileSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { listEnvs, makeEnv, matrixGameStates, MatrixGameEnv, twoStepStates, type NamedState } from "../envs/index.ts";
+import type { MultiAgentEnv } from "../envs/env.ts";
+import { encodeBuffer, encodeModel, encodeWeights, readConfig, restore, type LoopCounters } from "../qmix/checkpoint.ts";
+import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, parseAssignment, resolveConfig, type QMixConfig } from "../qmix/config.ts";
+import { curveSvg } from "../qmix/curve.ts";
+import { NonFiniteError } from "../qmix/learner.ts";
+import { trainLoop, type Metrics } from "../qmix/loop.ts";
+import { DecentralisedPolicy } from "../qmix/policy.ts";
+import { qtotTables } from "../qmix/qtot_table.ts";
+import { ParallelRunner } from "../qmix/runner.ts";
+import { deriveSeed, summarize, Trainer } from "../qmix/trainer.ts";
+import { Rng } from "../tensor/random.ts";
+import { writeFileAtomic } from "./files.ts";
+import { Progress, formatDuration } from "./progress.ts";
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const USAGE = `qmix — QMIX for cooperative multi-agent RL
+
+  qmix train --env NAME [--mixer qmix|vdn|none] [--seed N] [--steps N]
+             [--config FILE] [--set key=value ...] [--out DIR] [--resume] [--quiet]
+  qmix eval  --checkpoint FILE_OR_RUN_DIR [--episodes N] [--seed N] [--render] [--json]
+  qmix envs
+
+Config keys (for --set and --config files): ${CONFIG_KEYS.join(", ")}
+`;
+
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+interface Args {
+  command: string;
+  flags: Map<string, string[]>;
+}
+
+const BOOLEAN_FLAGS = new Set(["resume", "render", "json", "quiet", "help"]);
+const VALUE_FLAGS: Record<string, string[]> = {
+  train: ["env", "mixer", "seed", "steps", "config", "set", "out"],
+  eval: ["checkpoint", "episodes", "seed"],
+  envs: [],
+};
+
+function parseArgs(argv: string[]): Args {
+  const command = argv[0] ?? "help";
+  const flags = new Map<string, string[]>();
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith("--")) throw new UsageError(`unexpected argument "${a}"`);
+    const [name, inline] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (BOOLEAN_FLAGS.has(name)) {
+      flags.set(name, ["true"]);
+      continue;
+    }
+    if (!(VALUE_FLAGS[command] ?? []).includes(name)) {
+      throw new UsageError(`unknown option --${name} for "${command}"; allowed: ${[...(VALUE_FLAGS[command] ?? []), ...BOOLEAN_FLAGS].map((f) => `--${f}`).join(", ")}`);
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    flags.set(name, [...(flags.get(name) ?? []), value]);
+  }
+  return { command, flags };
+}
+
+function one(args: Args, name: string): string | undefined {
+  const v = args.flags.get(name);
+  return v?.[v.length - 1];
+}
+
+function intFlag(args: Args, name: string): number | undefined {
+  const v = one(args, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+function readJsonObject(path: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ConfigError(`${what} ${path}: ${(e as Error).message}`);
+  }
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${what} ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new ConfigError(`${what} ${path}: expected a JSON object`);
+  // Keys starting with "_" are comments.
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith("_")));
+}
+
+/** Defaults → the environment's preset → --config → flags → --set, each layer checked. */
+function buildConfig(args: Args): QMixConfig {
+  const file = one(args, "config");
+  const fileLayer = file ? readJsonObject(file, "config file") : {};
+  const sets = (args.flags.get("set") ?? []).map(parseAssignment);
+  const setLayer = Object.fromEntries(sets);
+  const flagLayer: Record<string, unknown> = {};
+  const env = one(args, "env");
+  if (env) flagLayer.env = env;
+  const mixer = one(args, "mixer");
+  if (mixer) flagLayer.mixer = mixer;
+  const seed = intFlag(args, "seed");
+  if (seed !== undefined) flagLayer.seed = seed;
+  const steps = intFlag(args, "steps");
+  if (steps !== undefined) flagLayer.tMax = steps;
+  const envName = (setLayer.env ?? flagLayer.env ?? fileLayer.env ?? DEFAULT_CONFIG.env) as string;
+  const presetPath = join(REPO, "presets", `${envName}.json`);
+  const preset = existsSync(presetPath) ? readJsonObject(presetPath, "preset") : {};
+  return resolveConfig([`preset ${envName}`, preset], [`--config ${file ?? ""}`.trim(), fileLayer], ["command line", flagLayer], ["--set", setLayer]);
+}
+
+function namedStates(env: MultiAgentEnv): NamedState[] | null {
+  if (env.name === "two_step") return twoStepStates();
+  if (env instanceof MatrixGameEnv) return matrixGameStates(env);
+  return null;
+}
+
+function train(args: Args): number {
+  const resume = args.flags.has("resume");
+  const quiet = args.flags.has("quiet");
+  let config = buildConfig(args);
+  const out = resolve(one(args, "out") ?? join("runs", `${config.env}-${config.mixer}-seed${config.seed}`));
+  const modelPath = join(out, "model.safetensors"), bufferPath = join(out, "buffer.safetensors");
+  let model: Uint8Array | null = null;
+  if (resume) {
+    if (!existsSync(modelPath)) throw new UsageError(`--resume: no checkpoint at ${modelPath}`);
+    model = new Uint8Array(readFileSync(modelPath));
+    const stored = readConfig(model);
+    // The stored run's config wins; only the step budget may be extended.
+    config = { ...stored, tMax: intFlag(args, "steps") ?? stored.tMax };
+  } else if (existsSync(modelPath)) {
+    throw new UsageError(`${out} already holds a run (model.safetensors); use --resume to continue it or --out to start another`);
+  }
+  mkdirSync(out, { recursive: true });
+  const trainer = new Trainer(config);
+  let start: LoopCounters | undefined;
+  if (model) start = restore(trainer, model, existsSync(bufferPath) ? new Uint8Array(readFileSync(bufferPath)) : undefined);
+  writeFileAtomic(join(out, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  const metricsPath = join(out, "metrics.jsonl");
+  if (!resume) writeFileSync(metricsPath, "");
+
+  const log = (s: string) => { if (!quiet) process.stdout.write(s + "\n"); };
+  const env0 = trainer.envs[0]!;
+  log(`qmix-ts: training ${config.mixer} on ${config.env} (${env0.nAgents} agents, ${env0.nActions} actions, obs ${env0.obsDim}, state ${env0.stateDim}) for ${config.tMax.toLocaleString("en")} steps, seed ${config.seed}${resume ? `, resumed at ${trainer.tEnv}` : ""}`);
+  log(`qmix-ts: writing to ${out}`);
+
+  let stop = false, signal = "";
+  const onSignal = (s: string) => () => { stop = true; signal = s; };
+  const sigint = onSignal("SIGINT"), sigterm = onSignal("SIGTERM");
+  process.on("SIGINT", sigint);
+  process.on("SIGTERM", sigterm);
+  const progress = new Progress(config.tMax, !quiet && Boolean(process.stderr.isTTY));
+  let lastTest: number | undefined, lastLoss: number | undefined;
+  const t0 = Date.now();
+
+  const checkpoint = (loop: LoopCounters) => {
+    // Buffer first: a crash between the two leaves the older model, which is
+    // consistent with either buffer for loading (the model carries the counters).
+    writeFileAtomic(bufferPath, encodeBuffer(trainer));
+    writeFileAtomic(modelPath, encodeModel(trainer, loop));
+  };
+
+  let loop: LoopCounters;
+  try {
+    loop = trainLoop(trainer, {
+      onMetrics: (m: Metrics) => {
+        appendFileSync(metricsPath, JSON.stringify(m) + "\n");
+        if (m.loss !== undefined) lastLoss = m.loss;
+        if (m.test_return_mean !== undefined && !progress.enabled) {
+          log(`t_env ${m.t_env}  episode ${m.episode}  test return ${m.test_return_mean.toFixed(3)} ± ${m.test_return_std?.toFixed(3)}  ε ${m.epsilon.toFixed(3)}  loss ${m.loss?.toFixed(4) ?? "-"}  ${m.steps_per_sec} steps/s`);
+        }
+      },
+      onEvaluate: (r, improved) => {
+        lastTest = r.returnMean;
+        if (improved && trainer.best) writeFileAtomic(join(out, "best.safetensors"), encodeWeights(trainer, trainer.best.weights, { test_return_mean: String(r.returnMean), t_env: String(trainer.tEnv) }));
+      },
+      onCheckpoint: checkpoint,
+      onProgress: (e, _t, sps) => progress.update(e.tEnv, { "ε": e.epsilon, test: lastTest, loss: lastLoss }, sps),
+      shouldStop: () => stop,
+    }, start);
+  } catch (err) {
+    progress.done();
+    if (err instanceof NonFiniteError) {
+      process.stderr.write(`qmix-ts: ${err.message}\nqmix-ts: the last good checkpoint in ${out} is kept.\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    process.off("SIGINT", sigint);
+    process.off("SIGTERM", sigterm);
+  }
+  progress.done();
+  checkpoint(loop);
+  writeCurve(metricsPath, join(out, "curve.svg"), `${config.mixer} on ${config.env}, seed ${config.seed}`);
+  const states = namedStates(env0);
+  if (states) {
+    const tables = qtotTables(trainer.learner, states);
+    writeFileAtomic(join(out, "qtot.json"), JSON.stringify({ states: tables.map((t) => ({ name: t.name, qtot: t.qtot })) }, null, 1) + "\n");
+  }
+  const secs = (Date.now() - t0) / 1000;
+  log(`qmix-ts: ${stop ? `stopped by ${signal}, checkpoint saved` : "done"} at ${trainer.tEnv.toLocaleString("en")} steps in ${formatDuration(secs)}; best greedy return ${trainer.best?.returnMean.toFixed(3) ?? "-"} (at ${trainer.best?.tEnv ?? "-"} steps), last ${lastTest?.toFixed(3) ?? "-"}`);
+  log(`qmix-ts: ${join(out, "metrics.jsonl")}, model.safetensors, best.safetensors, curve.svg${states ? ", qtot.json" : ""}`);
+  return stop ? 130 : 0;
+}
+
+function writeCurve(metricsPath: string, svgPath: string, title: string): void {
+  const pts: Array<[number, number]> = [];
+  for (const line of readFileSync(metricsPath, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const m = JSON.parse(line) as Metrics;
+    if (m.test_return_mean !== undefined) pts.push([m.t_env, m.test_return_mean]);
+  }
+  writeFileAtomic(svgPath, curveSvg([{ label: "greedy test return", points: pts }], { title }));
+}
+
+function evaluate(args: Args): number {
+  let path = one(args, "checkpoint");
+  if (!path) throw new UsageError("eval needs --checkpoint FILE_OR_RUN_DIR");
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    const best = join(path, "best.safetensors");
+    path = existsSync(best) ? best : join(path, "model.safetensors");
+  }
+  if (!existsSync(path)) throw new UsageError(`--checkpoint: ${path} does not exist`);
+  const bytes = new Uint8Array(readFileSync(path));
+  const config = readConfig(bytes);
+  const policy = DecentralisedPolicy.fromBytes(bytes);
+  const episodes = intFlag(args, "episodes") ?? 32;
+  const seed = intFlag(args, "seed") ?? 12345;
+  const env = makeEnv(config.env, { ...config.envArgs, seed });
+  if (args.flags.has("render")) renderEpisode(env, policy, deriveSeed(seed, 9, 0));
+  const runner = new ParallelRunner([env], policy);
+  const rng = new Rng(deriveSeed(seed, 8, 0));
+  const returns: number[] = [];
+  for (let k = 0; k < episodes; k++) returns.push(runner.run(0, rng, [deriveSeed(seed, 9, k)]).returns[0]!);
+  const r = summarize(returns);
+  if (args.flags.has("json")) process.stdout.write(JSON.stringify({ return_mean: r.returnMean, return_std: r.returnStd, episodes: r.episodes }) + "\n");
+  else process.stdout.write(`${config.mixer} on ${config.env}: greedy return ${r.returnMean.toFixed(3)} ± ${r.returnStd.toFixed(3)} over ${r.episodes} episodes (${path})\n`);
+  return 0;
+}
+
+function renderEpisode(env: MultiAgentEnv, policy: DecentralisedPolicy, seed: number): void {
+  const rng = new Rng(seed);
+  env.reset(seed);
+  policy.reset(1);
+  let total = 0;
+  for (let t = 0; t < env.episodeLimit; t++) {
+    process.stdout.write(`--- step ${t}  return so far ${total.toFixed(3)}\n${env.render?.() ?? "(this environment has no text rendering)"}\n`);
+    const a = policy.act(env.getObs(), env.getAvailActions(), 0, rng);
+    const res = env.step(a);
+    total += res.reward;
+    if (res.terminated || res.truncated) break;
+  }
+  process.stdout.write(`--- end  return ${total.toFixed(3)}\n${env.render?.() ?? ""}\n`);
+}
+
+function envs(): number {
+  for (const { name, description } of listEnvs()) {
+    let sizes = "";
+    try {
+      const e = makeEnv(name, {});
+      sizes = `agents ${e.nAgents}, actions ${e.nActions}, obs ${e.obsDim}, state ${e.stateDim}, limit ${e.episodeLimit}`;
+    } catch {
+      sizes = "sizes depend on its options";
+    }
+    process.stdout.write(`${name.padEnd(20)} ${sizes}\n${"".padEnd(20)} ${description}\n`);
+  }
+  return 0;
+}
+
+export function main(argv: string[]): number {
+  try {
+    const args = parseArgs(argv);
+    if (args.flags.has("help") || args.command === "help" || args.command === "--help") {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    switch (args.command) {
+      case "train": return train(args);
+      case "eval": return evaluate(args);
+      case "envs": return envs();
+      default: throw new UsageError(`unknown command "${args.command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`qmix: ${err.message}\n\n${err instanceof UsageError ? USAGE : ""}`);
+      return 2;
+    }
+    process.stderr.write(`qmix: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -1,0 +1,238 @@
+// One typed configuration with the defaults of QMIX.md §3–§4. Every default
+// names its source. Overrides are checked: an unknown key or a bad value is
+// an error naming the key and what is allowed.
+
+export interface QMixConfig {
+  /** Registered environment name. */
+  env: string;
+  /** Options passed to the environment factory. */
+  envArgs: Record<string, unknown>;
+  /** "qmix", "vdn" or "none" (independent Q-learning). [qmix] */
+  mixer: "qmix" | "vdn" | "none";
+  /** Agent network: recurrent or feed-forward. [rnn, pymarl rnn_agent] */
+  agent: "rnn" | "ff";
+  /** Agent hidden width H. [64, pymarl default.yaml rnn_hidden_dim] */
+  rnnHiddenDim: number;
+  /** Append the one-hot previous action to observations. [true, pymarl obs_last_action] */
+  obsLastAction: boolean;
+  /** Append the one-hot agent id. [true, pymarl obs_agent_id] */
+  obsAgentId: boolean;
+  /** Mixing embed E. [32, pymarl qmix.yaml] */
+  mixingEmbedDim: number;
+  /** Hypernetwork hidden width K. [64, pymarl qmix.yaml] */
+  hypernetEmbed: number;
+  /** Hypernetwork layers. [2, pymarl qmix.yaml] */
+  hypernetLayers: 1 | 2;
+  /** Discount γ. [0.99, pymarl default.yaml] */
+  gamma: number;
+  /** Double Q targets. [true, pymarl qmix.yaml] */
+  doubleQ: boolean;
+  /** Global gradient-norm clip. [10, pymarl default.yaml] */
+  gradNormClip: number;
+  /** [rmsprop, pymarl default.yaml] */
+  optimizer: "rmsprop" | "adam";
+  /** [5e-4, pymarl default.yaml] */
+  lr: number;
+  /** RMSprop α. [0.99, pymarl optim_alpha] */
+  optimAlpha: number;
+  /** RMSprop ε. [1e-5, pymarl optim_eps] */
+  optimEps: number;
+  /** Hard target update period in episodes. [200, pymarl default.yaml] */
+  targetUpdateInterval: number;
+  /** Soft target update τ per update (0 = hard updates). [0] */
+  targetTau: number;
+  /** TD(λ) (0 = one-step targets). [0; pymarl2 uses 0.6] */
+  tdLambda: number;
+  /** 0.5 factor on the loss. [false] */
+  halfLoss: boolean;
+  /** ε-greedy start. [1.0, pymarl qmix.yaml epsilon_start] */
+  epsilonStart: number;
+  /** ε-greedy end. [0.05, pymarl qmix.yaml epsilon_finish] */
+  epsilonFinish: number;
+  /** Environment steps to anneal ε over. [50000, pymarl qmix.yaml epsilon_anneal_time] */
+  epsilonAnnealTime: number;
+  /** Episodes in the replay buffer. [5000, pymarl default.yaml buffer_size] */
+  bufferSize: number;
+  /** Episodes per update. [32, pymarl default.yaml batch_size] */
+  batchSize: number;
+  /** Parallel environments stepped in lockstep. [1, pymarl batch_size_run] */
+  batchSizeRun: number;
+  /** Environment steps to train for. [2,050,000, pymarl default.yaml t_max] */
+  tMax: number;
+  /** Greedy evaluation period in environment steps. [10000, QMIX.md §4] */
+  testInterval: number;
+  /** Episodes per greedy evaluation. [32, QMIX.md §4] */
+  testNEpisode: number;
+  /** Metrics period in environment steps. [10000] */
+  logInterval: number;
+  /** Checkpoint period in environment steps (0 = only at the end). [100000] */
+  saveInterval: number;
+  /** Seed for networks, exploration, sampling and environments. [0] */
+  seed: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
+  env: "simple_spread_v3",
+  envArgs: {},
+  mixer: "qmix",
+  agent: "rnn",
+  rnnHiddenDim: 64,
+  obsLastAction: true,
+  obsAgentId: true,
+  mixingEmbedDim: 32,
+  hypernetEmbed: 64,
+  hypernetLayers: 2,
+  gamma: 0.99,
+  doubleQ: true,
+  gradNormClip: 10,
+  optimizer: "rmsprop",
+  lr: 5e-4,
+  optimAlpha: 0.99,
+  optimEps: 1e-5,
+  targetUpdateInterval: 200,
+  targetTau: 0,
+  tdLambda: 0,
+  halfLoss: false,
+  epsilonStart: 1.0,
+  epsilonFinish: 0.05,
+  epsilonAnnealTime: 50000,
+  bufferSize: 5000,
+  batchSize: 32,
+  batchSizeRun: 1,
+  tMax: 2_050_000,
+  testInterval: 10000,
+  testNEpisode: 32,
+  logInterval: 10000,
+  saveInterval: 100000,
+  seed: 0,
+});
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Rule =
+  | { kind: "int"; min: number; max?: number }
+  | { kind: "num"; min: number; max: number }
+  | { kind: "bool" }
+  | { kind: "enum"; values: readonly (string | number)[] }
+  | { kind: "string" }
+  | { kind: "object" };
+
+const RULES: Record<keyof QMixConfig, Rule> = {
+  env: { kind: "string" },
+  envArgs: { kind: "object" },
+  mixer: { kind: "enum", values: ["qmix", "vdn", "none"] },
+  agent: { kind: "enum", values: ["rnn", "ff"] },
+  rnnHiddenDim: { kind: "int", min: 1, max: 4096 },
+  obsLastAction: { kind: "bool" },
+  obsAgentId: { kind: "bool" },
+  mixingEmbedDim: { kind: "int", min: 1, max: 4096 },
+  hypernetEmbed: { kind: "int", min: 1, max: 4096 },
+  hypernetLayers: { kind: "enum", values: [1, 2] },
+  gamma: { kind: "num", min: 0, max: 1 },
+  doubleQ: { kind: "bool" },
+  gradNormClip: { kind: "num", min: 0, max: Number.MAX_VALUE },
+  optimizer: { kind: "enum", values: ["rmsprop", "adam"] },
+  lr: { kind: "num", min: 0, max: 10 },
+  optimAlpha: { kind: "num", min: 0, max: 1 },
+  optimEps: { kind: "num", min: 0, max: 1 },
+  targetUpdateInterval: { kind: "int", min: 1 },
+  targetTau: { kind: "num", min: 0, max: 1 },
+  tdLambda: { kind: "num", min: 0, max: 1 },
+  halfLoss: { kind: "bool" },
+  epsilonStart: { kind: "num", min: 0, max: 1 },
+  epsilonFinish: { kind: "num", min: 0, max: 1 },
+  epsilonAnnealTime: { kind: "int", min: 0 },
+  bufferSize: { kind: "int", min: 1, max: 10_000_000 },
+  batchSize: { kind: "int", min: 1, max: 100_000 },
+  batchSizeRun: { kind: "int", min: 1, max: 1024 },
+  tMax: { kind: "int", min: 0 },
+  testInterval: { kind: "int", min: 1 },
+  testNEpisode: { kind: "int", min: 0, max: 1_000_000 },
+  logInterval: { kind: "int", min: 1 },
+  saveInterval: { kind: "int", min: 0 },
+  seed: { kind: "int", min: 0, max: 4294967295 },
+};
+
+export const CONFIG_KEYS = Object.keys(RULES) as (keyof QMixConfig)[];
+
+function describe(rule: Rule): string {
+  switch (rule.kind) {
+    case "int": return `an integer in [${rule.min}, ${rule.max ?? "∞"}]`;
+    case "num": return `a finite number in [${rule.min}, ${rule.max === Number.MAX_VALUE ? "∞" : rule.max}]`;
+    case "bool": return "true or false";
+    case "enum": return `one of ${rule.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "string": return "a non-empty string";
+    case "object": return "a JSON object";
+  }
+}
+
+/** Checks one value against its key's rule; returns it (numbers from strings are not converted here). */
+function check(key: string, value: unknown, source: string): unknown {
+  const rule = RULES[key as keyof QMixConfig];
+  if (!rule) {
+    throw new ConfigError(`${source}: unknown config key "${key}"; allowed keys: ${CONFIG_KEYS.join(", ")}`);
+  }
+  const bad = () => new ConfigError(`${source}: "${key}" must be ${describe(rule)}, got ${JSON.stringify(value) ?? String(value)}`);
+  switch (rule.kind) {
+    case "int":
+      if (typeof value !== "number" || !Number.isInteger(value) || value < rule.min || (rule.max !== undefined && value > rule.max)) throw bad();
+      break;
+    case "num":
+      if (typeof value !== "number" || !Number.isFinite(value) || value < rule.min || value > rule.max) throw bad();
+      break;
+    case "bool":
+      if (typeof value !== "boolean") throw bad();
+      break;
+    case "enum":
+      if (!rule.values.includes(value as string | number)) throw bad();
+      break;
+    case "string":
+      if (typeof value !== "string" || value.length === 0) throw bad();
+      break;
+    case "object":
+      if (typeof value !== "object" || value === null || Array.isArray(value)) throw bad();
+      break;
+  }
+  return value;
+}
+
+/** Applies overrides on top of a base config, checking every key and value. */
+export function mergeConfig(base: QMixConfig, overrides: Record<string, unknown>, source = "config"): QMixConfig {
+  if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {
+    throw new ConfigError(`${source}: expected a JSON object of config keys`);
+  }
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(overrides)) out[k] = check(k, v, source);
+  const cfg = out as unknown as QMixConfig;
+  if (cfg.batchSize > cfg.bufferSize) throw new ConfigError(`${source}: "batchSize" (${cfg.batchSize}) must not exceed "bufferSize" (${cfg.bufferSize})`);
+  if (cfg.epsilonFinish > cfg.epsilonStart) throw new ConfigError(`${source}: "epsilonFinish" (${cfg.epsilonFinish}) must not exceed "epsilonStart" (${cfg.epsilonStart})`);
+  return cfg;
+}
+
+/**
+ * Parses a command-line `key=value`: the value is read as JSON when it
+ * parses (numbers, booleans, objects), else taken as a string.
+ */
+export function parseAssignment(text: string): [string, unknown] {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new ConfigError(`--set: expected key=value, got "${text}"`);
+  const key = text.slice(0, eq), raw = text.slice(eq + 1);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // a bare string such as qmix or simple_spread_v3
+  }
+  if (RULES[key as keyof QMixConfig]?.kind === "string" || RULES[key as keyof QMixConfig]?.kind === "enum") {
+    if (typeof value !== "string" && typeof value !== "number") value = raw;
+  }
+  return [key, value];
+}
+
+export function resolveConfig(...layers: Array<[string, Record<string, unknown>]>): QMixConfig {
+  let cfg: QMixConfig = { ...DEFAULT_CONFIG, envArgs: {} };
+  for (const [source, o] of layers) cfg = mergeConfig(cfg, o, source);
+  return cfg;
+}

@@ -1,0 +1,50 @@
+// A learning-curve picture as a standalone SVG string: greedy test return
+// against environment steps, one line per series.
+
+export interface Series {
+  label: string;
+  points: Array<[number, number]>;
+}
+
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+
+export function curveSvg(series: Series[], opts: { title?: string; width?: number; height?: number; yLabel?: string } = {}): string {
+  const W = opts.width ?? 640, H = opts.height ?? 400, L = 64, R = 16, T = 36, B = 48;
+  const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const xs = all.map((p) => p[0]), ys = all.map((p) => p[1]);
+  const x0 = Math.min(0, ...xs), x1 = Math.max(1, ...xs);
+  let y0 = Math.min(...ys), y1 = Math.max(...ys);
+  if (!Number.isFinite(y0)) { y0 = 0; y1 = 1; }
+  if (y1 - y0 < 1e-9) { y0 -= 1; y1 += 1; }
+  const px = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
+  const py = (y: number) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
+  const esc = (s: string) => s.replace(/[<>&"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  if (opts.title) parts.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`);
+  for (let k = 0; k <= 5; k++) {
+    const yv = y0 + ((y1 - y0) * k) / 5, xv = x0 + ((x1 - x0) * k) / 5;
+    parts.push(`<line x1="${L}" x2="${W - R}" y1="${py(yv).toFixed(1)}" y2="${py(yv).toFixed(1)}" stroke="#eee"/>`);
+    parts.push(`<text x="${L - 6}" y="${(py(yv) + 4).toFixed(1)}" text-anchor="end">${fmt(yv)}</text>`);
+    parts.push(`<text x="${px(xv).toFixed(1)}" y="${H - B + 16}" text-anchor="middle">${fmt(xv)}</text>`);
+  }
+  parts.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#888"/>`);
+  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle">environment steps</text>`);
+  parts.push(`<text transform="translate(14 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel ?? "greedy test return")}</text>`);
+  series.forEach((s, i) => {
+    const color = COLORS[i % COLORS.length]!;
+    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`);
+    if (pts.length) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${pts.join(" ")}"/>`);
+    parts.push(`<text x="${L + 10}" y="${T + 16 + 16 * i}" fill="${color}">${esc(s.label)}</text>`);
+  });
+  parts.push("</svg>");
+  return parts.join("\n") + "\n";
+}
+
+function fmt(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(a >= 1e7 ? 0 : 1)}M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(0)}k`;
+  return a >= 100 ? v.toFixed(0) : v.toFixed(a >= 10 ? 1 : 2);
+}

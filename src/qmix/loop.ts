@@ -1,0 +1,106 @@
+// The schedule around Trainer.step(): greedy evaluations every testInterval
+// environment steps (and at the start, as pymarl), metrics every
+// logInterval, checkpoints every saveInterval. What happens at each point
+// (files, progress) is up to the hooks.
+
+import type { LoopCounters } from "./checkpoint.ts";
+import type { EvalResult, TrainEvent, Trainer } from "./trainer.ts";
+
+export interface Metrics {
+  t_env: number;
+  episode: number;
+  updates: number;
+  epsilon: number;
+  return_mean: number;
+  loss?: number;
+  td_error_abs?: number;
+  q_tot_mean?: number;
+  target_mean?: number;
+  grad_norm?: number;
+  steps_per_sec: number;
+  test_return_mean?: number;
+  test_return_std?: number;
+  best_test_return?: number;
+}
+
+export interface LoopHooks {
+  onMetrics?(m: Metrics): void;
+  onEvaluate?(r: EvalResult, improved: boolean): void;
+  onCheckpoint?(loop: LoopCounters): void;
+  onProgress?(e: TrainEvent, lastTest: EvalResult | null, stepsPerSec: number): void;
+  shouldStop?(): boolean;
+  now?(): number;
+}
+
+export function trainLoop(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopCounters): LoopCounters {
+  const c = trainer.config;
+  const now = hooks.now ?? (() => performance.now());
+  const loop: LoopCounters = start ?? { lastTestT: -c.testInterval - 1, lastLogT: 0, lastSaveT: 0 };
+  let lastTest: EvalResult | null = null;
+  let retSum = 0, retCount = 0;
+  const learnerSums = { loss: 0, td: 0, q: 0, y: 0, g: 0, n: 0 };
+  let tWindow = now(), stepsWindow = trainer.tEnv, sps = 0;
+
+  const evaluate = () => {
+    const before = trainer.best?.returnMean;
+    lastTest = trainer.evaluate();
+    const improved = before === undefined || lastTest.returnMean > before;
+    hooks.onEvaluate?.(lastTest, improved);
+    return lastTest;
+  };
+
+  const emit = (test: EvalResult | null) => {
+    const m: Metrics = {
+      t_env: trainer.tEnv, episode: trainer.episode, updates: trainer.updates, epsilon: trainer.epsilon,
+      return_mean: retCount ? retSum / retCount : NaN, steps_per_sec: Math.round(sps),
+    };
+    if (learnerSums.n > 0) {
+      const n = learnerSums.n;
+      Object.assign(m, { loss: learnerSums.loss / n, td_error_abs: learnerSums.td / n, q_tot_mean: learnerSums.q / n, target_mean: learnerSums.y / n, grad_norm: learnerSums.g / n });
+    }
+    if (test) Object.assign(m, { test_return_mean: test.returnMean, test_return_std: test.returnStd, best_test_return: trainer.best?.returnMean });
+    hooks.onMetrics?.(m);
+    retSum = retCount = 0;
+    Object.assign(learnerSums, { loss: 0, td: 0, q: 0, y: 0, g: 0, n: 0 });
+  };
+
+  if (trainer.tEnv - loop.lastTestT >= c.testInterval && c.testNEpisode > 0) {
+    emit(evaluate());
+    loop.lastTestT = trainer.tEnv;
+  }
+  while (trainer.tEnv < c.tMax && !hooks.shouldStop?.()) {
+    const e = trainer.step();
+    retSum += e.trainReturnMean;
+    retCount++;
+    if (e.learner) {
+      const s = e.learner;
+      learnerSums.loss += s.loss; learnerSums.td += s.tdErrorAbs; learnerSums.q += s.qTotMean; learnerSums.y += s.targetMean; learnerSums.g += s.gradNorm; learnerSums.n++;
+    }
+    const t = now();
+    if (t - tWindow >= 1000) {
+      sps = ((trainer.tEnv - stepsWindow) * 1000) / (t - tWindow);
+      tWindow = t;
+      stepsWindow = trainer.tEnv;
+    }
+    hooks.onProgress?.(e, lastTest, sps);
+    let test: EvalResult | null = null;
+    if (c.testNEpisode > 0 && trainer.tEnv - loop.lastTestT >= c.testInterval) {
+      test = evaluate();
+      loop.lastTestT = trainer.tEnv;
+    }
+    if (test || trainer.tEnv - loop.lastLogT >= c.logInterval) {
+      emit(test);
+      loop.lastLogT = trainer.tEnv;
+    }
+    if (c.saveInterval > 0 && trainer.tEnv - loop.lastSaveT >= c.saveInterval) {
+      loop.lastSaveT = trainer.tEnv;
+      hooks.onCheckpoint?.(loop);
+    }
+  }
+  // A final evaluation when the run ended between test points.
+  if (!hooks.shouldStop?.() && c.testNEpisode > 0 && loop.lastTestT !== trainer.tEnv) {
+    emit(evaluate());
+    loop.lastTestT = trainer.tEnv;
+  }
+  return loop;
+}

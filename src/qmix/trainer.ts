@@ -1,0 +1,146 @@
+// The training loop of QMIX.md §4: collect episodes with ε-greedy agents,
+// store them, update once per collected batch, copy targets, evaluate
+// greedily and keep the best evaluation's weights. Portable: files,
+// progress and signals are the caller's (see src/node).
+
+import type { MultiAgentEnv } from "../envs/env.ts";
+import { makeEnv } from "../envs/registry.ts";
+import { Rng } from "../tensor/random.ts";
+import { epsilonAt } from "./action_selection.ts";
+import { makeAgent } from "./agents.ts";
+import { ReplayBuffer } from "./buffer.ts";
+import type { QMixConfig } from "./config.ts";
+import type { InputOptions } from "./inputs.ts";
+import { inputDim } from "./inputs.ts";
+import { type LearnerStats, QLearner } from "./learner.ts";
+import { type Mixer, QMixer, VDNMixer } from "./mixers.ts";
+import { DecentralisedPolicy, type PolicySpec } from "./policy.ts";
+import { ParallelRunner } from "./runner.ts";
+
+export interface EvalResult {
+  returnMean: number;
+  returnStd: number;
+  episodes: number;
+  returns: number[];
+}
+
+export interface TrainEvent {
+  tEnv: number;
+  episode: number;
+  updates: number;
+  epsilon: number;
+  trainReturnMean: number;
+  learner: LearnerStats | null;
+}
+
+/** Derives independent seeds for streams (training episodes, tests, …) from one seed. */
+export function deriveSeed(seed: number, stream: number, k: number): number {
+  let h = (seed ^ Math.imul(stream + 1, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = (h + Math.imul(k + 1, 0xc2b2ae35)) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0x27d4eb2f) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const STREAM_NET = 1, STREAM_EXPLORE = 2, STREAM_SAMPLE = 3, STREAM_TRAIN_ENV = 4, STREAM_TEST_ENV = 5, STREAM_TEST_ACT = 6;
+
+export class Trainer {
+  readonly envs: MultiAgentEnv[];
+  readonly testEnv: MultiAgentEnv;
+  readonly learner: QLearner;
+  readonly policy: DecentralisedPolicy;
+  readonly buffer: ReplayBuffer;
+  readonly runner: ParallelRunner;
+  readonly testRunner: ParallelRunner;
+  readonly exploreRng: Rng;
+  readonly sampleRng: Rng;
+  tEnv = 0;
+  episode = 0;
+  updates = 0;
+  testRuns = 0;
+  best: { returnMean: number; tEnv: number; weights: Map<string, Float32Array> } | null = null;
+
+  constructor(readonly config: QMixConfig, makeEnvFn: (name: string, options: Record<string, unknown>) => MultiAgentEnv = makeEnv) {
+    const c = config;
+    this.envs = [];
+    for (let e = 0; e < c.batchSizeRun; e++) this.envs.push(makeEnvFn(c.env, { ...c.envArgs, seed: deriveSeed(c.seed, STREAM_TRAIN_ENV, e) }));
+    this.testEnv = makeEnvFn(c.env, { ...c.envArgs, seed: deriveSeed(c.seed, STREAM_TEST_ENV, 0) });
+    const env = this.envs[0]!;
+    const inputs: InputOptions = { lastAction: c.obsLastAction, agentId: c.obsAgentId };
+    const netRng = new Rng(deriveSeed(c.seed, STREAM_NET, 0));
+    const D = inputDim(env.obsDim, env.nActions, env.nAgents, inputs);
+    const agent = makeAgent(c.agent, D, c.rnnHiddenDim, env.nActions, netRng);
+    const mixer: Mixer | null = c.mixer === "qmix"
+      ? new QMixer(env.nAgents, env.stateDim, { embedDim: c.mixingEmbedDim, hypernetEmbed: c.hypernetEmbed, hypernetLayers: c.hypernetLayers }, netRng)
+      : c.mixer === "vdn" ? new VDNMixer(env.nAgents) : null;
+    this.learner = new QLearner(agent, mixer, {
+      nAgents: env.nAgents, nActions: env.nActions, obsDim: env.obsDim, stateDim: env.stateDim, inputs,
+      gamma: c.gamma, doubleQ: c.doubleQ, gradNormClip: c.gradNormClip, optimizer: c.optimizer, lr: c.lr,
+      optimAlpha: c.optimAlpha, optimEps: c.optimEps, targetUpdateInterval: c.targetUpdateInterval,
+      targetTau: c.targetTau, tdLambda: c.tdLambda, halfLoss: c.halfLoss,
+    });
+    const spec: PolicySpec = { agent: c.agent, hidden: c.rnnHiddenDim, nAgents: env.nAgents, obsDim: env.obsDim, nActions: env.nActions, inputs };
+    this.policy = new DecentralisedPolicy(agent, spec);
+    this.buffer = new ReplayBuffer(env, c.bufferSize, env.episodeLimit);
+    this.runner = new ParallelRunner(this.envs, this.policy);
+    this.testRunner = new ParallelRunner([this.testEnv], this.policy);
+    this.exploreRng = new Rng(deriveSeed(c.seed, STREAM_EXPLORE, 0));
+    this.sampleRng = new Rng(deriveSeed(c.seed, STREAM_SAMPLE, 0));
+  }
+
+  get epsilon(): number {
+    const c = this.config;
+    return epsilonAt(this.tEnv, c.epsilonStart, c.epsilonFinish, c.epsilonAnnealTime);
+  }
+
+  /** One batch of episodes (one per parallel environment), stored, then one update once the buffer can fill a batch. */
+  step(): TrainEvent {
+    const c = this.config, eps = this.epsilon;
+    const seeds = this.envs.map((_, e) => deriveSeed(c.seed, STREAM_TRAIN_ENV, this.episode + e));
+    const res = this.runner.run(eps, this.exploreRng, seeds);
+    this.buffer.insert(res.batch);
+    this.tEnv += res.steps;
+    this.episode += this.envs.length;
+    let stats: LearnerStats | null = null;
+    if (this.buffer.canSample(c.batchSize)) {
+      const batch = this.buffer.sample(c.batchSize, this.sampleRng);
+      stats = this.learner.train(batch, this.episode);
+      this.updates++;
+    }
+    let sum = 0;
+    for (const r of res.returns) sum += r;
+    return { tEnv: this.tEnv, episode: this.episode, updates: this.updates, epsilon: eps, trainReturnMean: sum / res.returns.length, learner: stats };
+  }
+
+  /** Greedy episodes (ε = 0) on the test environment, seeded per test run. */
+  evaluate(episodes = this.config.testNEpisode): EvalResult {
+    const returns: number[] = [];
+    const rng = new Rng(deriveSeed(this.config.seed, STREAM_TEST_ACT, this.testRuns));
+    for (let k = 0; k < episodes; k++) {
+      const res = this.testRunner.run(0, rng, [deriveSeed(this.config.seed, STREAM_TEST_ENV, this.testRuns * 100003 + k)]);
+      returns.push(res.returns[0]!);
+    }
+    this.testRuns++;
+    const r = summarize(returns);
+    if (!this.best || r.returnMean > this.best.returnMean) {
+      this.best = { returnMean: r.returnMean, tEnv: this.tEnv, weights: snapshot(this.learner) };
+    }
+    return r;
+  }
+
+  /** All online weights by pymarl name, copied. */
+  weights(): Map<string, Float32Array> {
+    return snapshot(this.learner);
+  }
+}
+
+export function summarize(returns: number[]): EvalResult {
+  const n = returns.length;
+  const mean = n ? returns.reduce((s, x) => s + x, 0) / n : NaN;
+  const std = n ? Math.sqrt(returns.reduce((s, x) => s + (x - mean) ** 2, 0) / n) : NaN;
+  return { returnMean: mean, returnStd: std, episodes: n, returns };
+}
+
+function snapshot(learner: QLearner): Map<string, Float32Array> {
+  return new Map(learner.namedParameters().map(([k, t]) => [k, t.data.slice()]));
+}
