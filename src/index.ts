@@ -2,3 +2,5 @@
 export * from "./tensor/index.ts";
 export * from "./autograd/index.ts";
 export * from "./nn/index.ts";
+export * from "./qmix/index.ts";
+export * from "./envs/index.ts";

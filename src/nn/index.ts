@@ -4,3 +4,4 @@ export * from "./functional.ts";
 export * from "./init.ts";
 export * from "./loss.ts";
 export * from "./optim.ts";
+export * from "./safetensors.ts";
