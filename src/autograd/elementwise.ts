@@ -3,7 +3,7 @@
 // plain loops; the long tail goes through `unary`, one callback per element.
 
 import { broadcastIndex, broadcastShapes, isSuffix } from "../tensor/broadcast.ts";
-import { type Shape, Tensor, sameShape, shapeSize } from "../tensor/tensor.ts";
+import { type Shape, ShapeError, Tensor, sameShape, shapeSize } from "../tensor/tensor.ts";
 import { gradOf, needsGrad, record } from "./tape.ts";
 
 type Fwd = (x: number) => number;
@@ -205,7 +205,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   const shape = broadcastShapes(x.shape, mask.shape, "maskedFill");
   if (!sameShape(shape, x.shape)) {
-    throw new RangeError(`maskedFill: mask of shape [${mask.shape.join(", ")}] must broadcast to x's shape [${x.shape.join(", ")}]`);
+    throw new ShapeError(`maskedFill: mask of shape [${mask.shape.join(", ")}] must broadcast to x's shape [${x.shape.join(", ")}]`);
   }
   const im = broadcastIndex(mask.shape, shape), n = x.size, yd = new Float32Array(n);
   for (let k = 0; k < n; k++) yd[k] = mask.data[im[k]!]! !== 0 ? value : x.data[k]!;

@@ -90,7 +90,7 @@ function argmaxInto(xd: Float32Array, outer: number, n: number, inner: number, o
 
 /** Largest element along an axis; the gradient goes to the first maximal element. */
 export function max(x: Tensor, axis?: number, keepdim = false): Tensor {
-  if (axis === undefined) return max(reshape(x, [x.size]), 0, false);
+  if (axis === undefined) return reshape(max(reshape(x, [x.size]), 0, false), keepdim ? x.shape.map(() => 1) : []);
   const ax = normAxis(axis, x.ndim, "max");
   const [outer, n, inner] = split(x.shape, ax);
   if (n === 0) throw new ShapeError(`max: axis ${axis} of shape ${fmt(x.shape)} is empty`);

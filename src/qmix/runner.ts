@@ -86,6 +86,11 @@ export class ParallelRunner {
         returns[e]! += res.reward;
         lengths[e] = t + 1;
         steps++;
+        if (res.truncated && !res.terminated && t + 1 < this.maxSteps) {
+          // A non-terminal end must come at the episode limit: the batch
+          // layout bootstraps from the next stored step, which would be padding.
+          throw new EnvError(`${env.name}: truncated at step ${t + 1}, before its episodeLimit ${this.maxSteps}; an episode that is not terminal must run to episodeLimit (or report terminated)`);
+        }
         if (res.terminated || res.truncated) done[e] = 1;
       }
     }

@@ -65,6 +65,9 @@ export function eye(n: number, m = n): Tensor {
 
 /** One-hot rows: indices of shape S give a tensor of shape [...S, depth]. */
 export function oneHot(indices: ArrayLike<number>, depth: number, shape: Shape = [indices.length]): Tensor {
+  if (shapeSize(shape, "oneHot") !== indices.length) {
+    throw new ShapeError(`oneHot: shape [${shape.join(", ")}] holds ${shapeSize(shape)} indices but ${indices.length} were given`);
+  }
   const t = zeros([...shape, depth]);
   for (let i = 0; i < indices.length; i++) {
     const c = indices[i]!;
@@ -76,7 +79,13 @@ export function oneHot(indices: ArrayLike<number>, depth: number, shape: Shape =
 
 export function randUniform(shape: Shape, rng: Rng, lo = 0, hi = 1): Tensor {
   const t = zeros(shape);
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniform(lo, hi);
+  // Rounding to float32 can carry a draw just below hi up to hi; redraw to keep [lo, hi).
+  const canRedraw = Math.fround(lo) < hi;
+  for (let i = 0; i < t.size; i++) {
+    let v = Math.fround(rng.uniform(lo, hi));
+    while (canRedraw && v >= hi) v = Math.fround(rng.uniform(lo, hi));
+    t.data[i] = v;
+  }
   return t;
 }
 

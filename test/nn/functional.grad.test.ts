@@ -1,0 +1,128 @@
+// Backward of the fused nn ops and losses against finite differences:
+// linear (with and without bias, 1-D/2-D/3-D inputs), the GRU recurrence
+// over random T, rows and H (gradients to gi, h0, weight_hh, bias_hh), one
+// GRUCell step (also weight_ih, bias_ih), maskedMeanSquare and mseLoss.
+
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { select } from "../../src/autograd/shape.ts";
+import { gruCell, gruSequence, linear } from "../../src/nn/functional.ts";
+import { maskedMeanSquare, maskedMeanSquareComposed, mseLoss } from "../../src/nn/loss.ts";
+import { GRAD_TOL, arbMask, arbShape, arbTensor, gradCheck } from "../util/gradcheck.ts";
+
+const RUNS = { seed: 0x27d4eb2f, numRuns: 40 };
+const small = fc.integer({ min: 1, max: 4 });
+const W = { min: -1, max: 1 };
+
+describe("linear: backward matches finite differences", () => {
+  const arb = fc
+    .tuple(fc.integer({ min: 0, max: 2 }), small, small, fc.tuple(small, small))
+    .chain(([lead, inp, out, [r1, r2]]) => {
+      const xShape = [r1, r2].slice(0, lead).concat([inp]);
+      return fc.tuple(arbTensor(xShape), arbTensor([out, inp], W), arbTensor([out], W));
+    });
+
+  it("with bias, on 1-D, 2-D and 3-D inputs", () => {
+    fc.assert(
+      fc.property(arb, ([x, w, b]) => {
+        expect(gradCheck(linear, [x, w, b])).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+
+  it("without bias (undefined and null)", () => {
+    fc.assert(
+      fc.property(arb, ([x, w]) => {
+        expect(gradCheck((a, b) => linear(a, b), [x, w])).toBeLessThan(GRAD_TOL);
+        expect(gradCheck((a, b) => linear(a, b, null), [x, w])).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+
+  it("with only the input, or only the parameters, requiring grad", () => {
+    fc.assert(
+      fc.property(arb, ([x, w, b]) => {
+        expect(gradCheck(linear, [x, w, b], { wrt: [0] })).toBeLessThan(GRAD_TOL);
+        expect(gradCheck(linear, [x, w, b], { wrt: [1, 2] })).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+});
+
+/** gi [T, R, 3H], h0 [R, H], weight_hh [3H, H], bias_hh [3H]. */
+const arbGru = fc
+  .tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 3 }), small)
+  .chain(([T, R, H]) =>
+    fc.tuple(arbTensor([T, R, 3 * H]), arbTensor([R, H], W), arbTensor([3 * H, H], W), arbTensor([3 * H], W)));
+
+describe("gruSequence: backward matches finite differences", () => {
+  it("w.r.t. gi, h0, weight_hh and bias_hh over random T, rows and H", () => {
+    fc.assert(
+      fc.property(arbGru, (xs) => {
+        expect(gradCheck(gruSequence, xs)).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+
+  it("w.r.t. each input alone (the others constant)", () => {
+    fc.assert(
+      fc.property(arbGru, (xs) => {
+        for (const i of [0, 1, 2, 3]) expect(gradCheck(gruSequence, xs, { wrt: [i] })).toBeLessThan(GRAD_TOL);
+      }),
+      { ...RUNS, numRuns: 15 },
+    );
+  });
+
+  it("through the last hidden state only (gradients flow back through every step)", () => {
+    fc.assert(
+      fc.property(arbGru, (xs) => {
+        expect(gradCheck((gi, h0, w, b) => select(gruSequence(gi, h0, w, b), 0, -1), xs)).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("gruCell: backward matches finite differences", () => {
+  it("w.r.t. x, h, weight_ih, weight_hh, bias_ih and bias_hh", () => {
+    const arb = fc.tuple(fc.integer({ min: 1, max: 3 }), small, small).chain(([R, I, H]) =>
+      fc.tuple(
+        arbTensor([R, I]), arbTensor([R, H], W), arbTensor([3 * H, I], W), arbTensor([3 * H, H], W),
+        arbTensor([3 * H], W), arbTensor([3 * H], W),
+      ));
+    fc.assert(
+      fc.property(arb, (xs) => {
+        expect(gradCheck(gruCell, xs)).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("losses: backward matches finite differences", () => {
+  it("maskedMeanSquare over random shapes and masks", () => {
+    const arb = arbShape(3, 24).chain((s) =>
+      fc.tuple(arbTensor(s), arbMask(s)).filter(([, m]) => m.data.some((v) => v !== 0)));
+    fc.assert(
+      fc.property(arb, ([x, mask]) => {
+        expect(gradCheck((t) => maskedMeanSquare(t, mask), x)).toBeLessThan(GRAD_TOL);
+        expect(gradCheck((t) => maskedMeanSquareComposed(t, mask), x)).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+
+  it("mseLoss w.r.t. prediction and target", () => {
+    const arb = arbShape(3, 24).chain((s) => fc.tuple(arbTensor(s), arbTensor(s)));
+    fc.assert(
+      fc.property(arb, (xs) => {
+        expect(gradCheck(mseLoss, xs)).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+});
