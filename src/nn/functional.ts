@@ -68,7 +68,9 @@ export function gruSequence(gi: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Te
         const rj = 1 / (1 + Math.exp(-(gid[gio + j]! + gh[gho + j]! + bh[j]!)));
         const zj = 1 / (1 + Math.exp(-(gid[gio + H + j]! + gh[gho + H + j]! + bh[H + j]!)));
         const hn = gh[gho + 2 * H + j]! + bh[2 * H + j]!;
-        const nj = Math.tanh(gid[gio + 2 * H + j]! + rj * hn);
+        // tanh(a) = 1 − 2/(1 + e^{2a}): one exp instead of Math.tanh, and
+        // exact limits (±1) where e^{2a} under- or overflows.
+        const nj = 1 - 2 / (1 + Math.exp(2 * (gid[gio + 2 * H + j]! + rj * hn)));
         hs[o + j] = (1 - zj) * nj + zj * hPrev[ho + j]!;
         if (keep) { r![o + j] = rj; z![o + j] = zj; nn![o + j] = nj; ghn![o + j] = hn; }
       }
