@@ -1,3 +1,5 @@
+import { wasmAvailable, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN } from "./wasm/backend.ts";
+
 // Matrix-multiply kernels over row-major Float32Array, the three layouts the
 // forward and backward passes need. All accumulate into C (C += ...), so a
 // backward can add into an existing gradient without a temporary; callers
@@ -21,7 +23,7 @@
  * (unit stride in p) and four adjacent reads of B's row p (stride n between
  * p steps, which at these sizes stays in cache).
  */
-export function matmulNN(
+export function jsMatmulNN(
   A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number,
   aOff = 0, bOff = 0, cOff = 0,
 ): void {
@@ -76,7 +78,7 @@ export function matmulNN(
  * weight [out, in]). Every output is a dot product of two unit-stride rows;
  * a 3×4 block reads three rows of A and four of B in step.
  */
-export function matmulNT(
+export function jsMatmulNT(
   A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number,
   aOff = 0, bOff = 0, cOff = 0,
 ): void {
@@ -136,7 +138,7 @@ export function matmulNT(
  * of A's row p and four of B's row p. The shared dimension is the batch
  * (up to T·R = 2496 rows), walked once per block with strides m and n.
  */
-export function matmulTN(
+export function jsMatmulTN(
   A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number,
   aOff = 0, bOff = 0, cOff = 0,
 ): void {
@@ -199,4 +201,36 @@ export function addRowVector(Y: Float32Array, b: Float32Array, rows: number, col
     const yi = i * cols;
     for (let j = 0; j < cols; j++) Y[yi + j]! += b[j]!;
   }
+}
+
+// ---- dispatch ----
+// WebAssembly SIMD kernels (src/tensor/wasm) run where the runtime supports
+// them; the plain kernels above are the fallback and handle tiny products,
+// where a call into WebAssembly (≈0.2 µs plus copies) costs more than it
+// saves (measured even at 8×8×8, bench/wasm.ts). QMIX_BACKEND=js forces the
+// fallback everywhere, so the whole suite runs under each backend.
+
+const WASM_MIN_WORK = 1024;
+
+/** C[m,n] += A[m,k] · B[k,n]. */
+export function matmulNN(A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number, aOff = 0, bOff = 0, cOff = 0): void {
+  if (m * k * n >= WASM_MIN_WORK && wasmAvailable()) wasmMatmulNN(A, B, C, m, k, n, aOff, bOff, cOff);
+  else jsMatmulNN(A, B, C, m, k, n, aOff, bOff, cOff);
+}
+
+/** C[m,n] += A[m,k] · B[n,k]ᵀ. */
+export function matmulNT(A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number, aOff = 0, bOff = 0, cOff = 0): void {
+  if (m * k * n >= WASM_MIN_WORK && wasmAvailable()) wasmMatmulNT(A, B, C, m, k, n, aOff, bOff, cOff);
+  else jsMatmulNT(A, B, C, m, k, n, aOff, bOff, cOff);
+}
+
+/** C[m,n] += A[k,m]ᵀ · B[k,n]. */
+export function matmulTN(A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number, aOff = 0, bOff = 0, cOff = 0): void {
+  if (m * k * n >= WASM_MIN_WORK && wasmAvailable()) wasmMatmulTN(A, B, C, m, k, n, aOff, bOff, cOff);
+  else jsMatmulTN(A, B, C, m, k, n, aOff, bOff, cOff);
+}
+
+/** Which kernels large products use: "wasm-simd" or "js". */
+export function matmulBackend(): string {
+  return wasmAvailable() ? "wasm-simd" : "js";
 }

@@ -6,7 +6,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addColumnSums, addRowVector, matmulNN, matmulNT, matmulTN } from "../../src/tensor/matmul.ts";
+import { addColumnSums, addRowVector, jsMatmulNN, jsMatmulNT, jsMatmulTN, matmulNN, matmulNT, matmulTN } from "../../src/tensor/matmul.ts";
 import { Rng } from "../../src/tensor/random.ts";
 
 const RUNS = { seed: 0x165667b1, numRuns: 150 };
@@ -20,7 +20,8 @@ const aAt = (layout: Layout, A: Float32Array, off: number, m: number, k: number,
 const bAt = (layout: Layout, B: Float32Array, off: number, k: number, n: number, p: number, j: number): number =>
   layout === "NT" ? B[off + j * k + p]! : B[off + p * n + j]!;
 
-const kernels: Array<[Layout, Kernel]> = [["NN", matmulNN], ["NT", matmulNT], ["TN", matmulTN]];
+// The dispatching kernels (WebAssembly SIMD for large products where available) and the plain JS ones.
+const kernels: Array<[Layout, Kernel]> = [["NN", matmulNN], ["NT", matmulNT], ["TN", matmulTN], ["NN", jsMatmulNN], ["NT", jsMatmulNT], ["TN", jsMatmulTN]];
 
 const arbCase = fc.record({
   m: fc.integer({ min: 0, max: 9 }),
