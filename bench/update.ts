@@ -48,6 +48,7 @@ import { type EpisodeBatch, emptyBatch } from "../src/qmix/batch.ts";
 import { type LearnerConfig, QLearner } from "../src/qmix/learner.ts";
 import { QMixer } from "../src/qmix/mixers.ts";
 import { zeros } from "../src/tensor/create.ts";
+import { matmulBackend } from "../src/tensor/matmul.ts";
 import { Rng } from "../src/tensor/random.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { environment, fixed, gflops, hasFlag, option, table } from "./util.ts";
@@ -305,7 +306,7 @@ function main(): void {
   if (json) {
     const line: Record<string, number | string> = {
       ms_median: round3(o.median), ms_min: round3(o.min), ms_max: round3(o.max), gflops: round3(gflops(flops.total, o.median)),
-      backend: "js", updates: o.samples, mflop: round3(flops.total / 1e6),
+      backend: matmulBackend(), updates: o.samples, mflop: round3(flops.total / 1e6),
     };
     if (t && ratio !== null && torchInfo) {
       Object.assign(line, { torch_ms_median: round3(t.median), torch_ms_min: round3(t.min), torch_ms_max: round3(t.max), torch_system: torchInfo.system, torch_threads: torchInfo.threads, ratio: round3(ratio) });
@@ -314,7 +315,7 @@ function main(): void {
     return;
   }
   const row = (name: string, f: Figures) => [name, String(f.samples), fixed(f.median), fixed(f.min), fixed(f.max), fixed(gflops(flops.total, f.median), 2)];
-  const rows = [row("qmix-ts (js)", o)];
+  const rows = [row(`qmix-ts (${matmulBackend()})`, o)];
   if (t && torchInfo) rows.push(row(`${torchInfo.system}, ${torchInfo.threads} thread${torchInfo.threads === 1 ? "" : "s"}`, t));
   say("");
   say(table(["backend", "updates", "median ms", "min ms", "max ms", "GFLOP/s"], rows));
