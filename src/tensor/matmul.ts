@@ -234,3 +234,51 @@ export function matmulTN(A: Float32Array, B: Float32Array, C: Float32Array, m: n
 export function matmulBackend(): string {
   return wasmAvailable() ? "wasm-simd" : "js";
 }
+
+// ---- many tiny products ----
+// QMIX's mixer multiplies, for every one of B·T rows, a [1, n] row by an
+// [n, E] matrix and a [1, E] row by an [E, 1] column. Hundreds of calls on
+// 3×32 operands cost more in call overhead than in arithmetic, so these
+// loops run the whole batch in one pass. Strides sa, sb are 0 for an
+// operand shared across the batch.
+
+/** C_i[m,n] += A_i[m,k] · B_i[k,n] for i < batch. */
+export function batchedNN(A: Float32Array, B: Float32Array, C: Float32Array, batch: number, m: number, k: number, n: number, sa: number, sb: number): void {
+  for (let b = 0; b < batch; b++) {
+    const ao = b * sa, bo = b * sb, co = b * m * n;
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < k; p++) {
+        const x = A[ao + i * k + p]!, br = bo + p * n, cr = co + i * n;
+        for (let j = 0; j < n; j++) C[cr + j]! += x * B[br + j]!;
+      }
+    }
+  }
+}
+
+/** C_i[m,k] += G_i[m,n] · B_i[k,n]ᵀ for i < batch (gradient of A). */
+export function batchedNT(G: Float32Array, B: Float32Array, C: Float32Array, batch: number, m: number, k: number, n: number, sc: number, sb: number): void {
+  for (let b = 0; b < batch; b++) {
+    const go = b * m * n, bo = b * sb, co = b * sc;
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < k; p++) {
+        let s = 0;
+        const gr = go + i * n, br = bo + p * n;
+        for (let j = 0; j < n; j++) s += G[gr + j]! * B[br + j]!;
+        C[co + i * k + p]! += s;
+      }
+    }
+  }
+}
+
+/** C_i[k,n] += A_i[m,k]ᵀ · G_i[m,n] for i < batch (gradient of B). */
+export function batchedTN(A: Float32Array, G: Float32Array, C: Float32Array, batch: number, m: number, k: number, n: number, sa: number, sc: number): void {
+  for (let b = 0; b < batch; b++) {
+    const ao = b * sa, go = b * m * n, co = b * sc;
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < k; p++) {
+        const x = A[ao + i * k + p]!, gr = go + i * n, cr = co + p * n;
+        for (let j = 0; j < n; j++) C[cr + j]! += x * G[gr + j]!;
+      }
+    }
+  }
+}
