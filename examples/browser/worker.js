@@ -1,0 +1,133 @@
+// The training side of the page, in a module Web Worker so the tab stays
+// responsive: plain ES modules straight from the built package (dist/), no
+// bundler. One worker trains one run. Messages in:
+//   { type: "train", env, overrides? }   start from presets/<env>.json + overrides
+//   { type: "stop" }                     pause after the current slice
+//   { type: "resume" }
+//   { type: "save" }                     → { type: "saved", bytes } (the greedy team, safetensors)
+//   { type: "play", bytes? }             → one greedy episode of the loaded (or current) team
+// Messages out: "started", "progress", "eval", "metrics", "qtot", "episode", "done", "error".
+//
+// trainLoop() is synchronous, so training runs in slices of SLICE_MS: its
+// shouldStop hook ends a slice, the loop counters it returns resume the next
+// one, and between slices the worker posts what changed and reads messages.
+
+import {
+  DecentralisedPolicy, makeEnv, qtotTables, resolveConfig, Rng, Trainer, trainLoop, twoStepStates,
+} from "../../dist/index.js";
+
+const SLICE_MS = 200;
+// A greedy episode of the current team is replayed on the page this often.
+const REPLAY_MS = 2500;
+
+let run = null;
+
+function post(msg, transfer) {
+  self.postMessage(msg, transfer ?? []);
+}
+
+async function presetFor(env) {
+  const res = await fetch(new URL(`../../presets/${env}.json`, import.meta.url));
+  if (!res.ok) return {};
+  // Keys starting with "_" are comments, as the CLI reads presets.
+  return Object.fromEntries(Object.entries(await res.json()).filter(([k]) => !k.startsWith("_")));
+}
+
+async function start(env, overrides = {}) {
+  const preset = await presetFor(env);
+  const config = resolveConfig([`presets/${env}.json`, preset], ["page", { env, ...overrides }]);
+  const trainer = new Trainer(config);
+  run = {
+    trainer, config, loop: undefined, paused: false, finished: false,
+    lastReplay: -Infinity, replaySeed: 1, playRng: new Rng(7),
+    tWindow: performance.now(), stepsWindow: 0, sps: 0,
+  };
+  post({ type: "started", env, config });
+  setTimeout(slice, 0);
+}
+
+function hooks(deadline) {
+  return {
+    shouldStop: () => performance.now() >= deadline,
+    onEvaluate: (r, improved) => post({ type: "eval", tEnv: run.trainer.tEnv, returnMean: r.returnMean, returnStd: r.returnStd, improved }),
+    onMetrics: (m) => post({ type: "metrics", metrics: m }),
+  };
+}
+
+function slice() {
+  if (!run || run.paused || run.finished) return;
+  const { trainer, config } = run;
+  try {
+    run.loop = trainLoop(trainer, hooks(performance.now() + SLICE_MS), run.loop);
+    if (trainer.tEnv >= config.tMax) {
+      // The last slice may have ended on its deadline before trainLoop's
+      // closing evaluation; one more call with no deadline runs it.
+      run.loop = trainLoop(trainer, hooks(Infinity), run.loop);
+      run.finished = true;
+    }
+  } catch (err) {
+    run.finished = true;
+    post({ type: "error", message: `${err.name}: ${err.message}` });
+    return;
+  }
+  const now = performance.now();
+  if (now - run.tWindow >= 1000) {
+    run.sps = ((trainer.tEnv - run.stepsWindow) * 1000) / (now - run.tWindow);
+    run.tWindow = now;
+    run.stepsWindow = trainer.tEnv;
+  }
+  post({
+    type: "progress", tEnv: trainer.tEnv, tMax: config.tMax, episode: trainer.episode, updates: trainer.updates,
+    epsilon: trainer.epsilon, stepsPerSec: run.sps, best: trainer.best?.returnMean ?? null,
+  });
+  if (config.env === "two_step") post({ type: "qtot", tEnv: trainer.tEnv, tables: qtotTables(trainer.learner, twoStepStates()) });
+  if (config.env === "simple_spread_v3" && (run.finished || now - run.lastReplay >= REPLAY_MS)) {
+    run.lastReplay = now;
+    post(greedyEpisode(new DecentralisedPolicy(trainer.policy.agent, trainer.policy.spec), config, "training"));
+  }
+  if (run.finished) post({ type: "done", tEnv: trainer.tEnv, best: trainer.best?.returnMean ?? null });
+  else setTimeout(slice, 0);
+}
+
+/** One greedy episode, every frame recorded for the canvas. */
+function greedyEpisode(policy, config, source) {
+  const env = makeEnv(config.env, { ...config.envArgs, seed: run ? run.replaySeed++ : 1 });
+  env.reset();
+  policy.reset(1);
+  const rng = run?.playRng ?? new Rng(7);
+  const frames = [env.frame()];
+  let ret = 0;
+  for (;;) {
+    const r = env.step(policy.act(env.getObs(), env.getAvailActions(), 0, rng));
+    ret += r.reward;
+    frames.push(env.frame());
+    if (r.terminated || r.truncated) break;
+  }
+  return { type: "episode", source, tEnv: run?.trainer.tEnv ?? 0, return: ret, frames };
+}
+
+self.onmessage = async (e) => {
+  const msg = e.data;
+  try {
+    switch (msg.type) {
+      case "train": await start(msg.env, msg.overrides); break;
+      case "stop": if (run) run.paused = true; break;
+      case "resume": if (run?.paused) { run.paused = false; run.tWindow = performance.now(); run.stepsWindow = run.trainer.tEnv; setTimeout(slice, 0); } break;
+      case "save": {
+        if (!run) throw new Error("nothing to save: start training first");
+        const bytes = run.trainer.policy.toBytes();
+        post({ type: "saved", bytes, tEnv: run.trainer.tEnv }, [bytes.buffer]);
+        break;
+      }
+      case "play": {
+        const policy = msg.bytes ? DecentralisedPolicy.fromBytes(new Uint8Array(msg.bytes)) : new DecentralisedPolicy(run.trainer.policy.agent, run.trainer.policy.spec);
+        const config = run?.config ?? { env: "simple_spread_v3", envArgs: { nAgents: policy.spec.nAgents } };
+        post(greedyEpisode(policy, config, msg.bytes ? "loaded" : "training"));
+        break;
+      }
+      default: throw new Error(`unknown message type "${msg.type}"`);
+    }
+  } catch (err) {
+    post({ type: "error", message: `${err.name}: ${err.message}` });
+  }
+};
