@@ -32,7 +32,36 @@ export interface LoopHooks {
   now?(): number;
 }
 
+/** Runs the whole schedule synchronously. */
 export function trainLoop(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopCounters): LoopCounters {
+  const it = trainSteps(trainer, hooks, start);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same schedule, handing control back every `sliceMs` so the host can
+ * run its event loop: signal handlers (Ctrl-C) in Node, messages in a Web
+ * Worker.
+ */
+export async function trainLoopAsync(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopCounters, sliceMs = 100): Promise<LoopCounters> {
+  const it = trainSteps(trainer, hooks, start);
+  const now = hooks.now ?? (() => performance.now());
+  let t = now();
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+    if (now() - t >= sliceMs) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      t = now();
+    }
+  }
+}
+
+/** The schedule as a generator: one yield per collected batch of episodes. */
+export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopCounters): Generator<void, LoopCounters, void> {
   const c = trainer.config;
   const now = hooks.now ?? (() => performance.now());
   const loop: LoopCounters = start ?? { lastTestT: -c.testInterval - 1, lastLogT: 0, lastSaveT: 0 };
@@ -96,6 +125,7 @@ export function trainLoop(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopC
       loop.lastSaveT = trainer.tEnv;
       hooks.onCheckpoint?.(loop);
     }
+    yield;
   }
   // A final evaluation when the run ended between test points.
   if (!hooks.shouldStop?.() && c.testNEpisode > 0 && loop.lastTestT !== trainer.tEnv) {
