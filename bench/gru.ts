@@ -1,20 +1,33 @@
 // Workload: the QMIX agent's GRU (QMIX.md §7: R = 32 episodes × 3 agents = 96
-// rows, input = hidden = 64), forward + backward with every input and
-// parameter requiring grad, as in training:
-//   gruCell      one step: x [96, 64], h [96, 64] → h' [96, 64]
+// rows, input = hidden = 64), with every input and parameter requiring grad
+// except in the no-grad case:
+//   gruCell      one step: x [96, 64], h [96, 64] → h' [96, 64], fwd+bwd
 //   gruSequence  26 steps of the recurrence over precomputed input
-//                projections gi [26, 96, 192] from h0 [96, 64]
-// GFLOP/s counts matrix-product flops only (forward 2·R·in·3H + 2·R·H·3H
-// per step, backward twice that); the gate arithmetic rides along in the time.
+//                projections gi [26, 96, 192] from h0 [96, 64]:
+//                fwd, no grad      (the target network's unroll)
+//                fwd, saving gates (the online network's unroll)
+//                fwd+bwd           (the online unroll and its backward)
+// Three backends run interleaved per case (one sample of each per round):
+//   js      the JS loops and JS matmul (what QMIX_BACKEND=js runs)
+//   hybrid  JS gate loops with the wasm SIMD matmul, one call per step
+//           (setWasmGruEnabled(false): gruSequence before the fused kernels)
+//   wasm    the fused recurrence, one wasm call for the forward and one for
+//           the backward (src/tensor/wasm/gru.ts)
+// Figures: ms per call (median, min, max), GFLOP/s from the median counting
+// matrix-product flops only (forward 2·R·in·3H + 2·R·H·3H per step, backward
+// twice that; the gate arithmetic rides along in the time), and each
+// backend's median over the wasm median.
 //
 //   npx tsx bench/gru.ts [--json] [--samples N]
 
-import { backward } from "../src/autograd/tape.ts";
+import { backward, noGrad } from "../src/autograd/tape.ts";
 import { gruCell, gruSequence } from "../src/nn/functional.ts";
 import { randUniform } from "../src/tensor/create.ts";
 import { Rng } from "../src/tensor/random.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
-import { type Stats, environment, fixed, gflops, hasFlag, measure, option, table } from "./util.ts";
+import { setWasmEnabled, wasmAvailable, wasmStatus } from "../src/tensor/wasm/backend.ts";
+import { setWasmGruEnabled } from "../src/tensor/wasm/gru.ts";
+import { type Stats, environment, fixed, gflops, hasFlag, measureInterleaved, option, table } from "./util.ts";
 
 const R = 96, IN = 64, H = 64, T = 26;
 const json = hasFlag("--json");
@@ -34,37 +47,52 @@ const gStep = randUniform([R, H], rng, -1, 1), gSeq = randUniform([T, R, H], rng
 const leaves = [wIH, wHH, bIH, bHH, x, h, gi];
 const clearGrads = () => { for (const t of leaves) t.grad = null; };
 
+const stepFlops = 2 * R * IN * 3 * H + 2 * R * H * 3 * H, seqFlops = T * 2 * R * H * 3 * H;
 const cases: { name: string; flops: number; fn: () => void }[] = [
   {
     name: `gruCell ${R}×${IN}→${H}, fwd+bwd`,
-    flops: 3 * (2 * R * IN * 3 * H + 2 * R * H * 3 * H),
+    flops: 3 * stepFlops,
     fn: () => { clearGrads(); backward(gruCell(x, h, wIH, wHH, bIH, bHH), gStep); },
   },
   {
-    name: `gruCell ${R}×${IN}→${H}, fwd only`,
-    flops: 2 * R * IN * 3 * H + 2 * R * H * 3 * H,
-    fn: () => { gruCell(x, h, wIH, wHH, bIH, bHH); },
+    name: `gruSequence T=${T} ${R}×${H}, fwd no grad`,
+    flops: seqFlops,
+    fn: () => { noGrad(() => gruSequence(gi, h, wHH, bHH)); },
+  },
+  {
+    name: `gruSequence T=${T} ${R}×${H}, fwd saving gates`,
+    flops: seqFlops,
+    fn: () => { gruSequence(gi, h, wHH, bHH); },
   },
   {
     name: `gruSequence T=${T} ${R}×${H}, fwd+bwd`,
-    flops: 3 * T * 2 * R * H * 3 * H,
+    flops: 3 * seqFlops,
     fn: () => { clearGrads(); backward(gruSequence(gi, h, wHH, bHH), gSeq); },
-  },
-  {
-    name: `gruSequence T=${T} ${R}×${H}, fwd only`,
-    flops: T * 2 * R * H * 3 * H,
-    fn: () => { gruSequence(gi, h, wHH, bHH); },
   },
 ];
 
+type Backend = "js" | "hybrid" | "wasm";
+const setBackend = (b: Backend): void => { setWasmEnabled(b !== "js"); setWasmGruEnabled(b === "wasm"); };
+const backends: Backend[] = wasmAvailable() ? ["js", "hybrid", "wasm"] : ["js"];
+if (!json && backends.length === 1) console.log(`(the wasm backend is ${wasmStatus()}: JS figures only)\n`);
+
 const rows: string[][] = [];
 for (const c of cases) {
-  const st: Stats = measure(c.fn, { samples });
-  const g = { median: gflops(c.flops, st.median), min: gflops(c.flops, st.max), max: gflops(c.flops, st.min) };
-  if (json) console.log(JSON.stringify({ bench: "gru", case: c.name, flops: c.flops, ms: { median: st.median, min: st.min, max: st.max }, gflops: g }));
-  rows.push([c.name, fixed(st.median, 3), fixed(st.min, 3), fixed(st.max, 3), fixed(g.median), fixed(g.min), fixed(g.max)]);
+  const stats: Stats[] = measureInterleaved(backends.map((b) => () => { setBackend(b); c.fn(); }), { samples });
+  const ref = stats[backends.indexOf("wasm")];
+  backends.forEach((b, v) => {
+    const st = stats[v]!, ratio = ref ? st.median / ref.median : NaN;
+    if (json) {
+      console.log(JSON.stringify({
+        bench: "gru", case: c.name, backend: b, flops: c.flops,
+        ms: { median: st.median, min: st.min, max: st.max }, gflops: gflops(c.flops, st.median), vs_wasm: ratio,
+      }));
+    }
+    rows.push([v === 0 ? c.name : "", b, fixed(st.median, 3), fixed(st.min, 3), fixed(st.max, 3), fixed(gflops(c.flops, st.median)), fixed(ratio)]);
+  });
 }
+setBackend("wasm");
 if (!json) {
-  console.log(`GRU forward/backward, ${environment()}, ${samples} samples each\n`);
-  console.log(table(["case", "ms med", "min", "max", "GFLOP/s med", "min", "max"], rows));
+  console.log(`GRU forward/backward, ${environment()}, ${samples} samples each, backends interleaved\n`);
+  console.log(table(["case", "backend", "ms med", "min", "max", "GFLOP/s", "× wasm"], rows));
 }

@@ -1,5 +1,6 @@
-// Emits the WebAssembly SIMD matmul kernels and writes them, base64-encoded,
-// to src/tensor/wasm/kernels.generated.ts. No toolchain: the bytes come from
+// Emits the WebAssembly SIMD kernels (matmul, the GRU recurrence, vector
+// exp/σ/tanh) and writes them, base64-encoded, to
+// src/tensor/wasm/kernels.generated.ts. No toolchain: the bytes come from
 // scripts/wasm-encoder.ts. Deterministic, so a rerun rewrites the same file.
 //
 //   npx tsx scripts/build-wasm.ts           # regenerate
@@ -10,9 +11,14 @@
 //   nn(a, b, c, m, k, n)     C[m,n] += A[m,k] · B[k,n]
 //   tn(a, b, c, m, k, n)     C[m,n] += A[k,m]ᵀ · B[k,n]
 //   nt(a, b, c, m, k, n, t)  C[m,n] += A[m,k] · B[n,k]ᵀ, using t as k·n floats of scratch
-// The caller leaves 16 bytes of slack after B, C and t: a row's last 1–3
-// columns are computed as a whole f32x4 that reads past the row (those lanes
-// are discarded; only the valid lanes are stored).
+//   gru_fwd(…), gru_bwd(…)   the GRU recurrence of gruSequence, all T steps
+//                            in one call each (arguments at gruForward and
+//                            gruBackward below)
+//   vexp, vsigmoid, vtanh(src, dst, count)   elementwise, for tests
+// The caller leaves 16 bytes of slack after B, C and t (after every region,
+// for the GRU and vector functions): a row's last 1–3 columns are computed as
+// a whole f32x4 that reads past the row (those lanes are discarded; only the
+// valid lanes are stored).
 //
 // Design (measured on Node 20, x64 Zen 5, with bench/wasm.ts and by building
 // variants of this file through buildKernels(options)):
@@ -37,6 +43,14 @@
 //   TN's A panel) of a chunk stays in L2 while every tile sweeps it: TN with
 //   k = 2496 goes from 46 to 55–59 GFLOP/s; KC of 64–512 are within 5 %. C
 //   accumulates across chunks, so chunking changes only the order of sums.
+// - The GRU (96 rows, H = 64, 26 steps) was a JS gate loop, three Math.exp
+//   per element, around one wasm matmul per step; fused, a step is the nn
+//   entry on hₜ₋₁ (W_hh transposed once per call) plus f32x4 gates, so the
+//   forward is ~1.0 ms of matmul (60 GFLOP/s) and ~1.0 ms of gates, the
+//   backward ~1.0 ms of per-step nn, ~1.0 ms for one tn over all steps for
+//   dW_hh and ~0.15 ms of gates. Copies in and out add ~0.2 ms to each. The
+//   gate code issues each v128.const where it is used; hoisting the ~20
+//   constants into locals set once per call measured no faster.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -260,10 +274,319 @@ function nt(transposeIndex: number, nnIndex: number): Fn {
   return f;
 }
 
+// ---- Vector math and the GRU recurrence ----
+
+/** Code that leaves one v128 on the stack. */
+type V = (f: Fn) => void;
+const vget = (local: string): V => (f) => { f.get(local); };
+const vconst = (x: number): V => (f) => { f.f32x4(x); };
+const vop = (opcode: number) => (a: V, b: V): V => (f) => { a(f); b(f); f.simd(opcode); };
+const vadd = vop(simd.f32x4Add), vsub = vop(simd.f32x4Sub), vmul = vop(simd.f32x4Mul);
+/** Pushes the byte address local₀ + local₁ + …. */
+const addr = (f: Fn, parts: readonly string[]): void => {
+  parts.forEach((p, i) => { f.get(p); if (i > 0) f.emit(op.i32Add); });
+};
+/** The f32x4 at the sum of the locals (any alignment; the hint is only a hint). */
+const vload = (...parts: string[]): V => (f) => { addr(f, parts); f.simd(simd.v128Load, ...memarg(4, 0)); };
+const assign = (f: Fn, local: string, x: V): void => { x(f); f.set(local); };
+
+/** Locals of the helpers below; declared once by each function that uses them. */
+const MATH_V128 = ["ex_t", "ex_k", "ex_r", "ex_p", "ex_i", "th_a", "th_e", "st_v"];
+const MATH_I32 = ["st_a", "lanes"];
+
+/**
+ * Stores x at the sum of the locals. `partial` stores only the first
+ * `lanes` (1–3) lanes, for the last columns of a row whose length is not a
+ * multiple of 4; full stores there would overwrite the next segment of a
+ * [r | z | n] row that was already written.
+ */
+function vstore(f: Fn, parts: readonly string[], x: V, partial: boolean): void {
+  addr(f, parts);
+  if (!partial) { x(f); f.simd(simd.v128Store, ...memarg(4, 0)); return; }
+  f.set("st_a");
+  assign(f, "st_v", x);
+  f.get("lanes").const(2).emit(op.i32GeS).if(
+    () => {
+      f.get("st_a").get("st_v").simd(simd.v128Store64Lane, ...memarg(3, 0), 0);
+      f.get("lanes").const(3).emit(op.i32Eq).if(() => f.get("st_a").get("st_v").simd(simd.v128Store32Lane, ...memarg(2, 8), 2));
+    },
+    () => f.get("st_a").get("st_v").simd(simd.v128Store32Lane, ...memarg(2, 0), 0),
+  );
+}
+
+// expf after Cephes (S. Moshier, expf.c): e^x = 2^k · e^r with k = round(x·log₂e)
+// and r = x − k·ln2 in two steps (Cody–Waite: LN2_HI has 9 significant bits,
+// so k·LN2_HI is exact for |k| ≤ 256 and the first subtraction loses
+// nothing), then a degree-7 polynomial for e^r on |r| ≤ ln2/2. Its error is
+// ≤ 2 ulp over the normal range (test/tensor/wasm_gru.test.ts sweeps it).
+const LOG2E = 1.4426950408889634, LN2_HI = 0.693359375, LN2_LO = -2.12194440e-4;
+const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+/** 1.5·2²³: adding it rounds a float below 2²² to an integer (ties to even) held in the low mantissa bits. */
+const ROUND = 12582912, ROUND_BITS = 0x4b400000;
+
+/**
+ * out = e^x per lane. x is first clamped to [−104, 89] with pmax/pmin, which
+ * keep a NaN in x (its comparisons are false) so NaN gives NaN. Beyond those
+ * bounds e^x is below half the least subnormal (→ 0) or above the largest
+ * float (→ +∞), and the clamped values reach exactly those results: 2^k is
+ * applied as 2^⌊k/2⌋ · 2^(k−⌊k/2⌋), two normal powers for k ∈ [−150, 128],
+ * so the product rounds once, to 0, a subnormal, or +∞ as the exact value would.
+ */
+function vexpInto(f: Fn, x: V, out: string): void {
+  x(f);
+  f.f32x4(-104).simd(simd.f32x4Pmax).f32x4(89).simd(simd.f32x4Pmin).set("ex_t");
+  f.get("ex_t").f32x4(LOG2E).simd(simd.f32x4Mul).f32x4(ROUND).simd(simd.f32x4Add).set("ex_k"); // k in the low bits
+  f.get("ex_k").f32x4(ROUND).simd(simd.f32x4Sub).set("ex_p"); // k as a float
+  f.get("ex_t").get("ex_p").f32x4(LN2_HI).simd(simd.f32x4Mul).simd(simd.f32x4Sub)
+    .get("ex_p").f32x4(LN2_LO).simd(simd.f32x4Mul).simd(simd.f32x4Sub).set("ex_r");
+  f.f32x4(EXP_POLY[0]!);
+  for (const c of EXP_POLY.slice(1)) f.get("ex_r").simd(simd.f32x4Mul).f32x4(c).simd(simd.f32x4Add);
+  f.get("ex_r").get("ex_r").simd(simd.f32x4Mul).simd(simd.f32x4Mul).get("ex_r").simd(simd.f32x4Add)
+    .f32x4(1).simd(simd.f32x4Add).set("ex_p"); // e^r = 1 + r + r²·P(r)
+  f.get("ex_k").i32x4(ROUND_BITS).simd(simd.i32x4Sub).set("ex_i"); // k
+  f.get("ex_i").const(1).simd(simd.i32x4ShrS).set("ex_k"); // k₁ = ⌊k/2⌋
+  f.get("ex_i").get("ex_k").simd(simd.i32x4Sub).set("ex_i"); // k₂ = k − k₁
+  f.get("ex_p")
+    .get("ex_k").i32x4(127).simd(simd.i32x4Add).const(23).simd(simd.i32x4Shl).simd(simd.f32x4Mul)
+    .get("ex_i").i32x4(127).simd(simd.i32x4Add).const(23).simd(simd.i32x4Shl).simd(simd.f32x4Mul)
+    .set(out);
+}
+
+/** out = σ(a) = 1/(1 + e^−a): exactly 0 where e^−a overflows, 1 where it vanishes against 1. */
+function vsigmoidInto(f: Fn, a: V, out: string): void {
+  vexpInto(f, (g) => { a(g); g.simd(simd.f32x4Neg); }, "th_e");
+  f.f32x4(1).f32x4(1).get("th_e").simd(simd.f32x4Add).simd(simd.f32x4Div).set(out);
+}
+
+// tanhf after Cephes (tanhf.c): below |a| = 0.625 an odd polynomial,
+// a + a·s·P(s) with s = a², since 1 − 2/(1 + e^2a) loses up to all its bits to
+// cancellation near 0 in float32 (the JS path computes it in float64).
+const TANH_POLY = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
+
+/**
+ * out = tanh(a). The exp branch works on |a| and puts a's sign back (odd
+ * symmetry), so both signs get the accurate side, and e^2|a| = +∞ gives
+ * exactly ±1.
+ */
+function vtanhInto(f: Fn, a: V, out: string): void {
+  assign(f, "th_a", a);
+  vexpInto(f, (g) => { g.f32x4(2).get("th_a").simd(simd.f32x4Abs).simd(simd.f32x4Mul); }, "th_e");
+  f.f32x4(1).f32x4(2).f32x4(1).get("th_e").simd(simd.f32x4Add).simd(simd.f32x4Div).simd(simd.f32x4Sub); // tanh|a| ≥ 0.55
+  f.get("th_a").f32x4(-0).simd(simd.v128And).simd(simd.v128Or); // a's sign bit
+  f.get("th_a").get("th_a").simd(simd.f32x4Mul).set("th_e");
+  f.f32x4(TANH_POLY[0]!);
+  for (const c of TANH_POLY.slice(1)) f.get("th_e").simd(simd.f32x4Mul).f32x4(c).simd(simd.f32x4Add);
+  f.get("th_e").simd(simd.f32x4Mul).get("th_a").simd(simd.f32x4Mul).get("th_a").simd(simd.f32x4Add); // small |a|
+  f.get("th_a").simd(simd.f32x4Abs).f32x4(0.625).simd(simd.f32x4Ge).simd(simd.v128Bitselect).set(out);
+}
+
+/**
+ * Runs `body` over `rows` rows of `width` floats (both i32 locals): 4 columns
+ * at a time, then the last 1–3 once as a partial vector (`lanes`). Each
+ * [ptr, rowStart, stride] sets ptr from rowStart at every row, advances it
+ * 16 bytes per vector, and moves rowStart on by stride bytes per row.
+ * Counts in the locals ri and rc.
+ */
+function rowsOfVectors(
+  f: Fn, rows: string, width: string, ptrs: readonly [ptr: string, rowStart: string, stride: string][],
+  body: (partial: boolean) => void,
+): void {
+  f.get(width).const(3).emit(op.i32And).set("lanes");
+  f.get(rows).set("ri");
+  f.get(rows).if(() => f.loop((row) => {
+    for (const [p, start] of ptrs) f.get(start).set(p);
+    f.get(width).const(2).emit(op.i32ShrS).tee("rc").if(() => f.loop((col) => {
+      body(false);
+      for (const [p] of ptrs) f.addTo(p, 16);
+      f.get("rc").const(1).emit(op.i32Sub).tee("rc").brIf(col);
+    }));
+    f.get("lanes").if(() => body(true));
+    for (const [, start, stride] of ptrs) f.addTo(start, stride);
+    f.get("ri").const(1).emit(op.i32Sub).tee("ri").brIf(row);
+  }));
+}
+
+/** Sets `local` = 4·a·b·…, a byte size from element counts in locals. */
+const bytesOf = (f: Fn, local: string, ...factors: string[]): void => {
+  f.const(4);
+  for (const x of factors) f.get(x).emit(op.i32Mul);
+  f.set(local);
+};
+
+/**
+ * gru_fwd(gi, h, w, wt, b, gh, r, z, n, ghn, R, H, T, keep): the GRU
+ * recurrence of src/nn/functional.ts's gruSequence over T steps.
+ *   gi [T,R,3H] input projections; w [3H,H] weight_hh; b [3H] bias_hh;
+ *   h [(T+1)·R, H]: h₀ in the first R rows on entry, hₜ written after it;
+ *   wt [H,3H] and gh [R,3H] scratch; keep ≠ 0 also writes the gates r, z, n
+ *   and ghn = W_hn h + b_hn, each [T,R,H], for the backward.
+ * Per step: gh = b in every row, gh += hₜ₋₁ · wt with the nn entry (wt is
+ * w transposed once, so no per-step transpose), then the gates in f32x4 with
+ * the vector exp, 4 columns at a time.
+ */
+function gruForward(transposeIndex: number, nnIndex: number): Fn {
+  const f = new Fn("gru_fwd", ["gi", "h", "w", "wt", "b", "gh", "r", "z", "n", "ghn", "rows", "hid", "steps", "keep"], true);
+  f.i32("h3", "h4", "h8", "h12", "hs", "t", "ri", "rc", "po", "pq", "pg", "rowO", "rowQ", "rowG", "c", ...MATH_I32);
+  f.v128("vr", "vz", "vn", "vhn", ...MATH_V128);
+
+  const gates = (partial: boolean): void => {
+    vsigmoidInto(f, vadd(vload("pq"), vload("pg")), "vr");
+    vsigmoidInto(f, vadd(vload("pq", "h4"), vload("pg", "h4")), "vz");
+    assign(f, "vhn", vload("pg", "h8"));
+    vtanhInto(f, vadd(vload("pq", "h8"), vmul(vget("vr"), vget("vhn"))), "vn");
+    // h' = (1 − z)·n + z·h, hₜ₋₁ at h + po and hₜ one step (R·H floats) later.
+    vstore(f, ["hs", "po"], vadd(vmul(vsub(vconst(1), vget("vz")), vget("vn")), vmul(vget("vz"), vload("h", "po"))), partial);
+    f.get("keep").if(() => {
+      vstore(f, ["r", "po"], vget("vr"), partial);
+      vstore(f, ["z", "po"], vget("vz"), partial);
+      vstore(f, ["n", "po"], vget("vn"), partial);
+      vstore(f, ["ghn", "po"], vget("vhn"), partial);
+    });
+  };
+
+  f.block((ret) => {
+    f.get("rows").emit(op.i32Eqz).get("hid").emit(op.i32Eqz).emit(op.i32Or).get("steps").emit(op.i32Eqz).emit(op.i32Or).brIf(ret);
+    f.get("hid").const(3).emit(op.i32Mul).set("h3");
+    bytesOf(f, "h4", "hid");
+    bytesOf(f, "h8", "hid"); f.addTo("h8", "h4");
+    bytesOf(f, "h12", "h3");
+    bytesOf(f, "hs", "rows", "hid"); f.addTo("hs", "h");
+    f.get("w").get("wt").get("h3").get("hid").call(transposeIndex);
+    f.const(0).set("rowO").get("gi").set("rowQ").const(0).set("t");
+    f.loop((step) => {
+      // Every row of gh starts as b (whole vectors: a row's last one spills
+      // into the next row, rewritten next, or into the slack after gh).
+      f.get("gh").set("pg").get("rows").set("ri");
+      f.loop((row) => {
+        f.const(0).set("c");
+        f.loop((col) => {
+          f.get("pg").get("c").emit(op.i32Add).get("b").get("c").emit(op.i32Add)
+            .simd(simd.v128Load, ...memarg(4, 0)).simd(simd.v128Store, ...memarg(4, 0));
+          f.addTo("c", 16).get("c").get("h12").emit(op.i32LtS).brIf(col);
+        });
+        f.addTo("pg", "h12");
+        f.get("ri").const(1).emit(op.i32Sub).tee("ri").brIf(row);
+      });
+      f.get("h").get("rowO").emit(op.i32Add).get("wt").get("gh").get("rows").get("hid").get("h3").call(nnIndex);
+      f.get("gh").set("rowG");
+      rowsOfVectors(f, "rows", "hid", [["po", "rowO", "h4"], ["pq", "rowQ", "h12"], ["pg", "rowG", "h12"]], gates);
+      f.addTo("t", 1).get("t").get("steps").emit(op.i32LtS).brIf(step);
+    });
+  });
+  return f;
+}
+
+/**
+ * gru_bwd(g, h, w, r, z, n, ghn, dgh, dgi, dh, dhp, gw, db, ones, R, H, T, flags):
+ * the backward of gru_fwd for upstream gradient g [T,R,H], with h, w, r, z,
+ * n, ghn as gru_fwd left them. Writes dgh [T,R,3H], the gradients of the
+ * hidden pre-activations (all steps), and dL/dh₀ into dh [R,H]; dhp [R,H]
+ * and ones [T·R] are scratch. flags: 1 = dgi [T,R,3H] += dL/dgi (with
+ * 8: dgi = dL/dgi, for a gradient buffer not yet created, saving its copy
+ * in), 2 = gw [3H,H] += Σₜ dghₜᵀ hₜ₋₁ (one tn over all T·R rows, which h
+ * holds contiguously), 4 = db [3H] += Σ dgh (tn with a column of ones).
+ * Steps run T−1 … 0: the gate gradients in f32x4, then dhₜ₋₁ = dh·z + dghₜ · w
+ * with the nn entry.
+ */
+function gruBackward(nnIndex: number, tnIndex: number): Fn {
+  const f = new Fn("gru_bwd", [
+    "g", "h", "w", "r", "z", "n", "ghn", "dgh", "dgi", "dh", "dhp", "gw", "db", "ones", "rows", "hid", "steps", "flags",
+  ], true);
+  f.i32("h3", "h4", "h8", "h12", "rh4", "t", "tr", "ri", "rc", "po", "pq", "pd", "rowO", "rowQ", "rowD", "cur", "nxt", "c", ...MATH_I32);
+  f.v128("vd", "vr", "vz", "vn", "vomz", "vdn", "vdz", "vdr", ...MATH_V128);
+
+  const gates = (partial: boolean): void => {
+    assign(f, "vd", vadd(vload("g", "po"), vload("cur", "pd"))); // dL/dhₜ: from the output and from step t+1
+    assign(f, "vr", vload("r", "po"));
+    assign(f, "vz", vload("z", "po"));
+    assign(f, "vn", vload("n", "po"));
+    assign(f, "vomz", vsub(vconst(1), vget("vz")));
+    // Same association as the JS backward: dn = dh(1−z)(1−n²), dz = dh(hₜ₋₁−n)z(1−z), dr = dn·ghn·r(1−r).
+    assign(f, "vdn", vmul(vmul(vget("vd"), vget("vomz")), vsub(vconst(1), vmul(vget("vn"), vget("vn")))));
+    assign(f, "vdz", vmul(vmul(vmul(vget("vd"), vsub(vload("h", "po"), vget("vn"))), vget("vz")), vget("vomz")));
+    assign(f, "vdr", vmul(vmul(vmul(vget("vdn"), vload("ghn", "po")), vget("vr")), vsub(vconst(1), vget("vr"))));
+    vstore(f, ["dgh", "pq"], vget("vdr"), partial);
+    vstore(f, ["dgh", "pq", "h4"], vget("vdz"), partial);
+    vstore(f, ["dgh", "pq", "h8"], vmul(vget("vdn"), vget("vr")), partial);
+    f.get("flags").const(1).emit(op.i32And).if(() => f.get("flags").const(8).emit(op.i32And).if(
+      () => {
+        vstore(f, ["dgi", "pq"], vget("vdr"), partial);
+        vstore(f, ["dgi", "pq", "h4"], vget("vdz"), partial);
+        vstore(f, ["dgi", "pq", "h8"], vget("vdn"), partial);
+      },
+      () => {
+        vstore(f, ["dgi", "pq"], vadd(vload("dgi", "pq"), vget("vdr")), partial);
+        vstore(f, ["dgi", "pq", "h4"], vadd(vload("dgi", "pq", "h4"), vget("vdz")), partial);
+        vstore(f, ["dgi", "pq", "h8"], vadd(vload("dgi", "pq", "h8"), vget("vdn")), partial);
+      },
+    ));
+    vstore(f, ["nxt", "pd"], vmul(vget("vd"), vget("vz")), partial);
+  };
+
+  /** dst[0 .. bytes) = x, whole vectors (the caller leaves 16 bytes of slack). */
+  const fill = (dst: string, bytes: string, x: V): void => {
+    f.const(0).set("c");
+    f.block((done) => f.loop((next) => {
+      f.get("c").get(bytes).emit(op.i32GeS).brIf(done);
+      vstore(f, [dst, "c"], x, false);
+      f.addTo("c", 16).br(next);
+    }));
+  };
+
+  f.block((ret) => {
+    f.get("rows").emit(op.i32Eqz).get("hid").emit(op.i32Eqz).emit(op.i32Or).get("steps").emit(op.i32Eqz).emit(op.i32Or).brIf(ret);
+    f.get("hid").const(3).emit(op.i32Mul).set("h3");
+    bytesOf(f, "h4", "hid");
+    bytesOf(f, "h8", "hid"); f.addTo("h8", "h4");
+    bytesOf(f, "h12", "h3");
+    bytesOf(f, "rh4", "rows", "hid");
+    f.get("steps").get("rows").emit(op.i32Mul).set("tr");
+    f.get("dh").set("cur").get("dhp").set("nxt");
+    fill("cur", "rh4", vconst(0));
+    f.get("steps").const(1).emit(op.i32Sub).set("t");
+    f.loop((step) => {
+      f.get("t").get("rh4").emit(op.i32Mul).set("rowO");
+      f.get("rowO").const(3).emit(op.i32Mul).set("rowQ");
+      f.const(0).set("rowD");
+      rowsOfVectors(f, "rows", "hid", [["po", "rowO", "h4"], ["pq", "rowQ", "h12"], ["pd", "rowD", "h4"]], gates);
+      // nxt += dghₜ · w; rowQ has walked to the end of step t, so step t starts R·3H floats before it.
+      f.get("dgh").get("rowQ").emit(op.i32Add).get("rh4").const(3).emit(op.i32Mul).emit(op.i32Sub)
+        .get("w").get("nxt").get("rows").get("h3").get("hid").call(nnIndex);
+      f.get("cur").set("c").get("nxt").set("cur").get("c").set("nxt");
+      f.get("t").const(1).emit(op.i32Sub).tee("t").const(0).emit(op.i32GeS).brIf(step);
+    });
+    f.get("cur").get("dh").emit(op.i32Ne).if(() => fill("dh", "rh4", vload("cur", "c")));
+    f.get("flags").const(2).emit(op.i32And).if(() => {
+      f.get("dgh").get("h").get("gw").get("h3").get("tr").get("hid").call(tnIndex);
+    });
+    f.get("flags").const(4).emit(op.i32And).if(() => {
+      f.get("tr").const(2).emit(op.i32Shl).set("rc");
+      fill("ones", "rc", vconst(1));
+      f.get("ones").get("dgh").get("db").const(1).get("tr").get("h3").call(tnIndex);
+    });
+  });
+  return f;
+}
+
+/** name(src, dst, count): dst = op(src) elementwise, for tests of the vector math (16 bytes of slack after both). */
+function unary(name: string, into: (f: Fn, x: V, out: string) => void): Fn {
+  const f = new Fn(name, ["src", "dst", "count"], true);
+  f.i32("ri", "rc", "ps", "pd", "s0", "d0", "one", ...MATH_I32);
+  f.v128("vy", ...MATH_V128);
+  f.get("src").set("s0").get("dst").set("d0").const(1).set("one");
+  // One row of `count` floats, so the row strides never apply.
+  rowsOfVectors(f, "one", "count", [["ps", "s0", "count"], ["pd", "d0", "count"]], (partial) => {
+    into(f, vload("ps"), "vy");
+    vstore(f, ["pd"], vget("vy"), partial);
+  });
+  return f;
+}
+
 export function buildKernels(opts: KernelOptions = DEFAULTS): Uint8Array {
   // Function indices are positions in this list (the module imports nothing).
   const fns = [core("NN", opts.rows), core("TN", opts.rows), transpose(), entry("NN", 0, opts.kc), entry("TN", 1, opts.kc)];
-  fns.push(nt(2, 3));
+  fns.push(nt(2, 3), gruForward(2, 3), gruBackward(3, 4));
+  fns.push(unary("vexp", vexpInto), unary("vsigmoid", vsigmoidInto), unary("vtanh", vtanhInto));
   return encodeModule(fns, 1);
 }
 
@@ -276,8 +599,8 @@ export function generatedSource(bytes: Uint8Array, opts: KernelOptions = DEFAULT
   const lines = b64.match(/.{1,96}/g) ?? [""];
   return [
     "// generated by scripts/build-wasm.ts; do not edit.",
-    `// WebAssembly SIMD matmul kernels, ${bytes.length} bytes (tiles of ${opts.rows} rows × 8 columns, k chunks of ${opts.kc}).`,
-    "// Exports: memory, nn(a,b,c,m,k,n), tn(a,b,c,m,k,n), nt(a,b,c,m,k,n,t); see the build script for the ABI.",
+    `// WebAssembly SIMD kernels, ${bytes.length} bytes (matmul tiles of ${opts.rows} rows × 8 columns, k chunks of ${opts.kc}).`,
+    "// Exports: memory, nn, tn, nt, gru_fwd, gru_bwd, vexp, vsigmoid, vtanh; see the build script for the ABI.",
     "",
     `export const KERNELS_WASM_BYTES = ${bytes.length};`,
     "",

@@ -20,15 +20,19 @@ export const op = {
   i32Load: 0x28, i32Store: 0x36,
   i32Const: 0x41,
   i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32GtS: 0x4a, i32LeS: 0x4c, i32GeS: 0x4e,
-  i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32Or: 0x72, i32Shl: 0x74,
+  i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Or: 0x72, i32Shl: 0x74, i32ShrS: 0x75,
 } as const;
 
 /** SIMD opcodes (the number after the 0xFD prefix), from the merged SIMD binary table. */
 export const simd = {
   v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c, i8x16Shuffle: 0x0d,
   f32x4Splat: 0x13, f32x4ExtractLane: 0x1f,
+  f32x4Lt: 0x43, f32x4Ge: 0x46,
+  v128And: 0x4e, v128Or: 0x50, v128Bitselect: 0x52,
   v128Store32Lane: 0x5a, v128Store64Lane: 0x5b,
-  f32x4Add: 0xe4, f32x4Mul: 0xe6,
+  i32x4Shl: 0xab, i32x4ShrS: 0xac, i32x4Add: 0xae, i32x4Sub: 0xb1,
+  f32x4Abs: 0xe0, f32x4Neg: 0xe1, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7,
+  f32x4Pmin: 0xea, f32x4Pmax: 0xeb,
 } as const;
 
 const BLOCK_VOID = 0x40;
@@ -95,6 +99,19 @@ export class Fn {
   tee(local: string): this { return this.emit(op.localTee, ...uleb(this.slot(local))); }
   const(x: number): this { return this.emit(op.i32Const, ...sleb(x)); }
   call(index: number): this { return this.emit(op.call, ...uleb(index)); }
+
+  /** v128.const with x (rounded to float32) in all four lanes; the immediate is 16 little-endian bytes. */
+  f32x4(x: number): this {
+    const d = new DataView(new ArrayBuffer(16));
+    for (let l = 0; l < 4; l++) d.setFloat32(4 * l, x, true);
+    return this.simd(simd.v128Const, ...new Uint8Array(d.buffer));
+  }
+  /** v128.const with the i32 x in all four lanes. */
+  i32x4(x: number): this {
+    const d = new DataView(new ArrayBuffer(16));
+    for (let l = 0; l < 4; l++) d.setInt32(4 * l, x, true);
+    return this.simd(simd.v128Const, ...new Uint8Array(d.buffer));
+  }
 
   /** A SIMD instruction: 0xFD, the LEB128 opcode, then immediates. */
   simd(opcode: number, ...imm: number[]): this { return this.emit(0xfd, ...uleb(opcode), ...imm); }

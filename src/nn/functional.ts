@@ -6,6 +6,7 @@ import { reshape } from "../autograd/shape.ts";
 import { gradOf, needsGrad, record } from "../autograd/tape.ts";
 import { addColumnSums, addRowVector, matmulNN, matmulNT, matmulTN } from "../tensor/matmul.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
+import { type GruGates, type GruGrads, wasmGruAvailable, wasmGruBackward, wasmGruForward } from "../tensor/wasm/gru.ts";
 
 /** y = x Wᵀ + b over the last axis of x: x [..., in], W [out, in], b [out] → [..., out] (PyTorch's Linear). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -36,6 +37,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  * where gi [T, R, 3H] = x W_ihᵀ + b_ih has been computed for all steps at once
  * (one large product instead of T small ones). Returns every hidden state,
  * [T, R, H]. Only the hidden-to-hidden product is sequential.
+ *
+ * With the wasm backend the whole recurrence, forward and backward, runs as
+ * one call each into WebAssembly (src/tensor/wasm/gru.ts): the gate math,
+ * three exps per element, was most of the time in JS. The JS loops below are
+ * the fallback (QMIX_BACKEND=js) and compute the same equations.
  */
 export function gruSequence(gi: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Tensor): Tensor {
   if (weightHH.ndim !== 2 || weightHH.shape[0] !== 3 * weightHH.shape[1]!) {
@@ -48,18 +54,41 @@ export function gruSequence(gi: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Te
   if (gi.ndim !== 3 || gi.shape[1] !== R || gi.shape[2] !== H3) {
     throw new ShapeError(`gru: input projections must be [T, ${R}, ${H3}] for hidden ${fmt(h0.shape)}, got ${fmt(gi.shape)}`);
   }
-  const T = gi.shape[0]!, RH = R * H, RH3 = R * H3;
-  const hs = new Float32Array(T * RH);
-  const keep = needsGrad(gi, h0, weightHH, biasHH);
+  const T = gi.shape[0]!, TRH = T * R * H;
+  const hs = new Float32Array(TRH);
   // Saved for backward: gates r, z, n and the hidden part of n's pre-activation.
-  const r = keep ? new Float32Array(T * RH) : null;
-  const z = keep ? new Float32Array(T * RH) : null;
-  const nn = keep ? new Float32Array(T * RH) : null;
-  const ghn = keep ? new Float32Array(T * RH) : null;
+  const gates: GruGates | null = needsGrad(gi, h0, weightHH, biasHH)
+    ? { r: new Float32Array(TRH), z: new Float32Array(TRH), n: new Float32Array(TRH), ghn: new Float32Array(TRH) }
+    : null;
+  if (TRH > 0 && wasmGruAvailable()) wasmGruForward(gi.data, h0.data, weightHH.data, biasHH.data, T, R, H, hs, gates);
+  else gruForwardJs(gi.data, h0.data, weightHH.data, biasHH.data, T, R, H, hs, gates);
+  return record(new Tensor(hs, [T, R, H]), "gruSequence", [gi, h0, weightHH, biasHH], (G) => {
+    const dgiFresh = gi.grad === null; // read before gradOf creates it
+    const grads: GruGrads = {
+      dgi: gi.requiresGrad ? gradOf(gi) : null,
+      dgiFresh,
+      dh0: h0.requiresGrad ? gradOf(h0) : null,
+      dW: weightHH.requiresGrad ? gradOf(weightHH) : null,
+      db: biasHH.requiresGrad ? gradOf(biasHH) : null,
+    };
+    if (TRH > 0 && wasmGruAvailable()) wasmGruBackward(G, h0.data, hs, weightHH.data, gates!, T, R, H, grads);
+    else gruBackwardJs(G, h0.data, hs, weightHH.data, gates!, T, R, H, grads);
+  });
+}
+
+/**
+ * gruSequence's forward in JS. Per step: gh = hₜ₋₁ W_hhᵀ through matmulNT,
+ * then the gates row by row in float64, rounded once into hs and the saved
+ * gates.
+ */
+function gruForwardJs(
+  gid: Float32Array, h0: Float32Array, W: Float32Array, bh: Float32Array, T: number, R: number, H: number,
+  hs: Float32Array, gates: GruGates | null,
+): void {
+  const H3 = 3 * H, RH = R * H, RH3 = R * H3;
   const gh = new Float32Array(RH3);
-  const gid = gi.data, W = weightHH.data, bh = biasHH.data;
   for (let t = 0; t < T; t++) {
-    const hPrev = t === 0 ? h0.data : hs, hOff = t === 0 ? 0 : (t - 1) * RH;
+    const hPrev = t === 0 ? h0 : hs, hOff = t === 0 ? 0 : (t - 1) * RH;
     gh.fill(0);
     matmulNT(hPrev, W, gh, R, H, H3, hOff, 0, 0);
     for (let i = 0; i < R; i++) {
@@ -72,45 +101,52 @@ export function gruSequence(gi: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Te
         // exact limits (±1) where e^{2a} under- or overflows.
         const nj = 1 - 2 / (1 + Math.exp(2 * (gid[gio + 2 * H + j]! + rj * hn)));
         hs[o + j] = (1 - zj) * nj + zj * hPrev[ho + j]!;
-        if (keep) { r![o + j] = rj; z![o + j] = zj; nn![o + j] = nj; ghn![o + j] = hn; }
+        if (gates) { gates.r[o + j] = rj; gates.z[o + j] = zj; gates.n[o + j] = nj; gates.ghn[o + j] = hn; }
       }
     }
   }
-  return record(new Tensor(hs, [T, R, H]), "gruSequence", [gi, h0, weightHH, biasHH], (G) => {
-    const rr = r!, zz = z!, n = nn!, hn = ghn!;
-    const dgh = new Float32Array(T * RH3); // gradients of the hidden projections, all steps
-    const dgi = gi.requiresGrad ? gradOf(gi) : null;
-    let dh = new Float32Array(RH), dhPrev = new Float32Array(RH);
-    for (let t = T - 1; t >= 0; t--) {
-      const hPrev = t === 0 ? h0.data : hs, hOff = t === 0 ? 0 : (t - 1) * RH;
-      dhPrev.fill(0);
-      for (let i = 0; i < R; i++) {
-        const o = t * RH + i * H, d3 = t * RH3 + i * H3, ho = hOff + i * H, hi = i * H;
-        for (let j = 0; j < H; j++) {
-          const dht = G[o + j]! + dh[hi + j]!;
-          const rj = rr[o + j]!, zj = zz[o + j]!, nj = n[o + j]!;
-          const dnPre = dht * (1 - zj) * (1 - nj * nj);
-          const dzPre = dht * (hPrev[ho + j]! - nj) * zj * (1 - zj);
-          const drPre = dnPre * hn[o + j]! * rj * (1 - rj);
-          dgh[d3 + j] = drPre;
-          dgh[d3 + H + j] = dzPre;
-          dgh[d3 + 2 * H + j] = dnPre * rj;
-          if (dgi) { dgi[d3 + j]! += drPre; dgi[d3 + H + j]! += dzPre; dgi[d3 + 2 * H + j]! += dnPre; }
-          dhPrev[hi + j] = dht * zj;
-        }
+}
+
+/**
+ * gruSequence's backward in JS: steps T−1 … 0, the gate gradients row by
+ * row, dhₜ₋₁ = dhₜ ⊙ z + dghₜ W_hh through matmulNN; then one product over
+ * all T·R rows for the shared weight, Σₜ dghₜᵀ hₜ₋₁.
+ */
+function gruBackwardJs(
+  G: Float32Array, h0: Float32Array, hs: Float32Array, W: Float32Array, gates: GruGates,
+  T: number, R: number, H: number, grads: GruGrads,
+): void {
+  const H3 = 3 * H, RH = R * H, RH3 = R * H3;
+  const { r: rr, z: zz, n, ghn: hn } = gates, { dgi } = grads;
+  const dgh = new Float32Array(T * RH3); // gradients of the hidden projections, all steps
+  let dh = new Float32Array(RH), dhPrev = new Float32Array(RH);
+  for (let t = T - 1; t >= 0; t--) {
+    const hPrev = t === 0 ? h0 : hs, hOff = t === 0 ? 0 : (t - 1) * RH;
+    dhPrev.fill(0);
+    for (let i = 0; i < R; i++) {
+      const o = t * RH + i * H, d3 = t * RH3 + i * H3, ho = hOff + i * H, hi = i * H;
+      for (let j = 0; j < H; j++) {
+        const dht = G[o + j]! + dh[hi + j]!;
+        const rj = rr[o + j]!, zj = zz[o + j]!, nj = n[o + j]!;
+        const dnPre = dht * (1 - zj) * (1 - nj * nj);
+        const dzPre = dht * (hPrev[ho + j]! - nj) * zj * (1 - zj);
+        const drPre = dnPre * hn[o + j]! * rj * (1 - rj);
+        dgh[d3 + j] = drPre;
+        dgh[d3 + H + j] = dzPre;
+        dgh[d3 + 2 * H + j] = dnPre * rj;
+        if (dgi) { dgi[d3 + j]! += drPre; dgi[d3 + H + j]! += dzPre; dgi[d3 + 2 * H + j]! += dnPre; }
+        dhPrev[hi + j] = dht * zj;
       }
-      matmulNN(dgh, W, dhPrev, R, H3, H, t * RH3, 0, 0);
-      [dh, dhPrev] = [dhPrev, dh];
     }
-    if (h0.requiresGrad) { const g0 = gradOf(h0); for (let k = 0; k < RH; k++) g0[k]! += dh[k]!; }
-    // One product over all T·R rows for the shared weight: Σ_t dghₜᵀ h_{t−1}.
-    if (weightHH.requiresGrad) {
-      const gW = gradOf(weightHH);
-      matmulTN(dgh, h0.data, gW, H3, R, H, 0, 0, 0);
-      if (T > 1) matmulTN(dgh, hs, gW, H3, (T - 1) * R, H, RH3, 0, 0);
-    }
-    if (biasHH.requiresGrad) addColumnSums(dgh, gradOf(biasHH), T * R, H3);
-  });
+    matmulNN(dgh, W, dhPrev, R, H3, H, t * RH3, 0, 0);
+    [dh, dhPrev] = [dhPrev, dh];
+  }
+  if (grads.dh0) for (let k = 0; k < RH; k++) grads.dh0[k]! += dh[k]!;
+  if (grads.dW) {
+    matmulTN(dgh, h0, grads.dW, H3, R, H, 0, 0, 0);
+    if (T > 1) matmulTN(dgh, hs, grads.dW, H3, (T - 1) * R, H, RH3, 0, 0);
+  }
+  if (grads.db) addColumnSums(dgh, grads.db, T * R, H3);
 }
 
 /** One GRUCell step: x [R, in], h [R, H] → h' [R, H]. */

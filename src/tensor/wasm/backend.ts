@@ -21,6 +21,17 @@ export interface WasmKernelExports {
   nn(a: number, b: number, c: number, m: number, k: number, n: number): void;
   tn(a: number, b: number, c: number, m: number, k: number, n: number): void;
   nt(a: number, b: number, c: number, m: number, k: number, n: number, t: number): void;
+  gru_fwd(
+    gi: number, h: number, w: number, wt: number, b: number, gh: number, r: number, z: number, n: number, ghn: number,
+    rows: number, hidden: number, steps: number, keep: number,
+  ): void;
+  gru_bwd(
+    g: number, h: number, w: number, r: number, z: number, n: number, ghn: number, dgh: number, dgi: number,
+    dh: number, dhp: number, gw: number, db: number, ones: number, rows: number, hidden: number, steps: number, flags: number,
+  ): void;
+  vexp(src: number, dst: number, count: number): void;
+  vsigmoid(src: number, dst: number, count: number): void;
+  vtanh(src: number, dst: number, count: number): void;
 }
 
 // Just the part of the WebAssembly namespace we use; our tsconfig has no DOM
@@ -138,6 +149,17 @@ function reserve(e: Engine, bytes: number, op: string): Float32Array {
 }
 
 const align16 = (x: number): number => (x + 15) & ~15;
+
+/**
+ * The kernels and a view of their memory grown to at least `bytes` bytes, for
+ * callers that lay out their own operands (src/tensor/wasm/gru.ts). The view
+ * is valid until the next call into this module.
+ */
+export function wasmWorkspace(bytes: number, op: string): { readonly ex: WasmKernelExports; readonly heap: Float32Array } {
+  if (bytes > 2 ** 32) throw new RangeError(`${op}: needs ${bytes} bytes of wasm memory, beyond wasm32's 4 GiB`);
+  const e = need(op);
+  return { ex: e.ex, heap: reserve(e, bytes, op) };
+}
 
 function region(X: Float32Array, off: number, len: number, what: string, op: string): Float32Array {
   if (!(off >= 0 && off + len <= X.length)) {
