@@ -18,6 +18,8 @@ export interface Metrics {
   target_mean?: number;
   grad_norm?: number;
   steps_per_sec: number;
+  /** Wall-clock seconds since this loop started (a resumed run starts again from 0). */
+  wall_s: number;
   test_return_mean?: number;
   test_return_std?: number;
   best_test_return?: number;
@@ -68,7 +70,8 @@ export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: Loo
   let lastTest: EvalResult | null = null;
   let retSum = 0, retCount = 0;
   const learnerSums = { loss: 0, td: 0, q: 0, y: 0, g: 0, n: 0 };
-  let tWindow = now(), stepsWindow = trainer.tEnv, sps = 0;
+  const tStart = now();
+  let tWindow = tStart, stepsWindow = trainer.tEnv, sps = 0;
 
   const evaluate = () => {
     const before = trainer.best?.returnMean;
@@ -82,6 +85,7 @@ export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: Loo
     const m: Metrics = {
       t_env: trainer.tEnv, episode: trainer.episode, updates: trainer.updates, epsilon: trainer.epsilon,
       return_mean: retCount ? retSum / retCount : NaN, steps_per_sec: Math.round(sps),
+      wall_s: Math.round(now() - tStart) / 1000,
     };
     if (learnerSums.n > 0) {
       const n = learnerSums.n;
