@@ -57,6 +57,8 @@ export interface QMixConfig {
   batchSize: number;
   /** Parallel environments stepped in lockstep. [1, pymarl batch_size_run] */
   batchSizeRun: number;
+  /** Gradient updates per collected batch of episodes. [1, pymarl: one update per episode batch] */
+  updatesPerBatch: number;
   /** Environment steps to train for. [2,050,000, pymarl default.yaml t_max] */
   tMax: number;
   /** Greedy evaluation period in environment steps. [10000, QMIX.md §4] */
@@ -99,6 +101,7 @@ export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
   bufferSize: 5000,
   batchSize: 32,
   batchSizeRun: 1,
+  updatesPerBatch: 1,
   tMax: 2_050_000,
   testInterval: 10000,
   testNEpisode: 32,
@@ -147,6 +150,7 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   bufferSize: { kind: "int", min: 1, max: 10_000_000 },
   batchSize: { kind: "int", min: 1, max: 100_000 },
   batchSizeRun: { kind: "int", min: 1, max: 1024 },
+  updatesPerBatch: { kind: "int", min: 1, max: 1024 },
   tMax: { kind: "int", min: 0 },
   testInterval: { kind: "int", min: 1 },
   testNEpisode: { kind: "int", min: 0, max: 1_000_000 },

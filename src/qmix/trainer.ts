@@ -102,7 +102,7 @@ export class Trainer {
     this.tEnv += res.steps;
     this.episode += this.envs.length;
     let stats: LearnerStats | null = null;
-    if (this.buffer.canSample(c.batchSize)) {
+    for (let k = 0; k < c.updatesPerBatch && this.buffer.canSample(c.batchSize); k++) {
       const batch = this.buffer.sample(c.batchSize, this.sampleRng);
       stats = this.learner.train(batch, this.episode);
       this.updates++;
