@@ -2,7 +2,7 @@
 // The command line: train, eval, envs. Node-only (files, signals, progress);
 // everything it drives is the portable core.
 
-import { existsSync, readFileSync, statSync, writeFileSync, appendFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { listEnvs, makeEnv, matrixGameStates, MatrixGameEnv, twoStepStates, type NamedState } from "../envs/index.ts";
@@ -17,14 +17,15 @@ import { qtotTables } from "../qmix/qtot_table.ts";
 import { ParallelRunner } from "../qmix/runner.ts";
 import { deriveSeed, summarize, Trainer } from "../qmix/trainer.ts";
 import { Rng } from "../tensor/random.ts";
-import { writeFileAtomic } from "./files.ts";
+import { MODEL_FILE, appendLine, ensureDir, filterJsonLines, loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./files.ts";
 import { Progress, formatDuration } from "./progress.ts";
+import { envSlug, makeEnvWithProcess } from "./process_env.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 const USAGE = `qmix — QMIX for cooperative multi-agent RL
 
-  qmix train --env NAME [--mixer qmix|vdn|none] [--seed N] [--steps N]
+  qmix train --env NAME|process:COMMAND [--mixer qmix|vdn|none] [--seed N] [--steps N]
              [--config FILE] [--set key=value ...] [--out DIR] [--resume] [--quiet]
   qmix eval  --checkpoint FILE_OR_RUN_DIR [--episodes N] [--seed N] [--render] [--json]
   qmix envs
@@ -116,8 +117,9 @@ function buildConfig(args: Args): QMixConfig {
   const steps = intFlag(args, "steps");
   if (steps !== undefined) flagLayer.tMax = steps;
   const envName = (setLayer.env ?? flagLayer.env ?? fileLayer.env ?? DEFAULT_CONFIG.env) as string;
-  const presetPath = join(REPO, "presets", `${envName}.json`);
-  const preset = existsSync(presetPath) ? readJsonObject(presetPath, "preset") : {};
+  // Only plain names have presets; process:COMMAND lines hold spaces and slashes.
+  const presetPath = /^[\w.-]+$/.test(envName) ? join(REPO, "presets", `${envName}.json`) : "";
+  const preset = presetPath && existsSync(presetPath) ? readJsonObject(presetPath, "preset") : {};
   return resolveConfig([`preset ${envName}`, preset], [`--config ${file ?? ""}`.trim(), fileLayer], ["command line", flagLayer], ["--set", setLayer]);
 }
 
@@ -131,25 +133,27 @@ function train(args: Args): number {
   const resume = args.flags.has("resume");
   const quiet = args.flags.has("quiet");
   let config = buildConfig(args);
-  const out = resolve(one(args, "out") ?? join("runs", `${config.env}-${config.mixer}-seed${config.seed}`));
-  const modelPath = join(out, "model.safetensors"), bufferPath = join(out, "buffer.safetensors");
-  let model: Uint8Array | null = null;
+  const out = resolve(one(args, "out") ?? join("runs", `${envSlug(config.env)}-${config.mixer}-seed${config.seed}`));
+  const modelPath = join(out, MODEL_FILE);
+  let saved: { model: Uint8Array; buffer: Uint8Array } | null = null;
   if (resume) {
     if (!existsSync(modelPath)) throw new UsageError(`--resume: no checkpoint at ${modelPath}`);
-    model = new Uint8Array(readFileSync(modelPath));
-    const stored = readConfig(model);
+    saved = loadCheckpoint(out); // the model and the buffer saved with it
+    const stored = readConfig(saved.model);
     // The stored run's config wins; only the step budget may be extended.
     config = { ...stored, tMax: intFlag(args, "steps") ?? stored.tMax };
   } else if (existsSync(modelPath)) {
     throw new UsageError(`${out} already holds a run (model.safetensors); use --resume to continue it or --out to start another`);
   }
-  mkdirSync(out, { recursive: true });
-  const trainer = new Trainer(config);
+  ensureDir(out);
+  const trainer = new Trainer(config, makeEnvWithProcess);
   let start: LoopCounters | undefined;
-  if (model) start = restore(trainer, model, existsSync(bufferPath) ? new Uint8Array(readFileSync(bufferPath)) : undefined);
+  if (saved) start = restore(trainer, saved.model, saved.buffer);
   writeFileAtomic(join(out, "config.json"), JSON.stringify(config, null, 2) + "\n");
   const metricsPath = join(out, "metrics.jsonl");
-  if (!resume) writeFileSync(metricsPath, "");
+  // Lines logged after the checkpoint will be logged again by the resumed run.
+  if (resume) filterJsonLines(metricsPath, (m) => typeof m.t_env === "number" && m.t_env <= trainer.tEnv);
+  else writeFileAtomic(metricsPath, "");
 
   const log = (s: string) => { if (!quiet) process.stdout.write(s + "\n"); };
   const env0 = trainer.envs[0]!;
@@ -165,18 +169,13 @@ function train(args: Args): number {
   let lastTest: number | undefined, lastLoss: number | undefined;
   const t0 = Date.now();
 
-  const checkpoint = (loop: LoopCounters) => {
-    // Buffer first: a crash between the two leaves the older model, which is
-    // consistent with either buffer for loading (the model carries the counters).
-    writeFileAtomic(bufferPath, encodeBuffer(trainer));
-    writeFileAtomic(modelPath, encodeModel(trainer, loop));
-  };
+  const checkpoint = (loop: LoopCounters) => saveCheckpoint(out, encodeModel(trainer, loop), encodeBuffer(trainer));
 
   let loop: LoopCounters;
   try {
     loop = trainLoop(trainer, {
       onMetrics: (m: Metrics) => {
-        appendFileSync(metricsPath, JSON.stringify(m) + "\n");
+        appendLine(metricsPath, JSON.stringify(m));
         if (m.loss !== undefined) lastLoss = m.loss;
         if (m.test_return_mean !== undefined && !progress.enabled) {
           log(`t_env ${m.t_env}  episode ${m.episode}  test return ${m.test_return_mean.toFixed(3)} ± ${m.test_return_std?.toFixed(3)}  ε ${m.epsilon.toFixed(3)}  loss ${m.loss?.toFixed(4) ?? "-"}  ${m.steps_per_sec} steps/s`);
@@ -200,6 +199,7 @@ function train(args: Args): number {
   } finally {
     process.off("SIGINT", sigint);
     process.off("SIGTERM", sigterm);
+    for (const e of [...trainer.envs, trainer.testEnv]) e.close?.();
   }
   progress.done();
   checkpoint(loop);
@@ -238,12 +238,13 @@ function evaluate(args: Args): number {
   const policy = DecentralisedPolicy.fromBytes(bytes);
   const episodes = intFlag(args, "episodes") ?? 32;
   const seed = intFlag(args, "seed") ?? 12345;
-  const env = makeEnv(config.env, { ...config.envArgs, seed });
+  const env = makeEnvWithProcess(config.env, { ...config.envArgs, seed });
   if (args.flags.has("render")) renderEpisode(env, policy, deriveSeed(seed, 9, 0));
   const runner = new ParallelRunner([env], policy);
   const rng = new Rng(deriveSeed(seed, 8, 0));
   const returns: number[] = [];
   for (let k = 0; k < episodes; k++) returns.push(runner.run(0, rng, [deriveSeed(seed, 9, k)]).returns[0]!);
+  env.close?.();
   const r = summarize(returns);
   if (args.flags.has("json")) process.stdout.write(JSON.stringify({ return_mean: r.returnMean, return_std: r.returnStd, episodes: r.episodes }) + "\n");
   else process.stdout.write(`${config.mixer} on ${config.env}: greedy return ${r.returnMean.toFixed(3)} ± ${r.returnStd.toFixed(3)} over ${r.episodes} episodes (${path})\n`);
@@ -302,6 +303,7 @@ export function main(argv: string[]): number {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// npm links bins as symlinks: compare real paths so the installed `qmix` runs too.
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
   process.exitCode = main(process.argv.slice(2));
 }

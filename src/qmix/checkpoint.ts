@@ -4,6 +4,9 @@
 //           optimizer buffers under "optim.", and in the metadata the
 //           config, the policy spec, counters and generator states;
 //   buffer: the replay buffer's episodes, so a resumed run continues exactly.
+// The buffer carries the t_env and episode of the model it was saved with;
+// restore() refuses a pair that does not belong together, because a model
+// resumed with a newer or older buffer trains on, silently, to other weights.
 
 import { type NamedArray, decodeSafetensors, encodeSafetensors } from "../nn/safetensors.ts";
 import type { QMixConfig } from "./config.ts";
@@ -77,7 +80,22 @@ export function encodeBuffer(trainer: Trainer): Uint8Array {
   put(t, "reward", s.reward);
   put(t, "terminated", Float32Array.from(s.terminated));
   put(t, "filled", Float32Array.from(s.filled));
-  return encodeSafetensors(t, { format: "qmix-ts-buffer" });
+  return encodeSafetensors(t, { format: "qmix-ts-buffer", t_env: String(trainer.tEnv), episode: String(trainer.episode) });
+}
+
+/** Whether a buffer file was saved together with this checkpoint (same t_env and episode); null if it does, else why not. */
+export function bufferMismatch(model: Uint8Array, buffer: Uint8Array): string | null {
+  return mismatch(decodeSafetensors(model).metadata, decodeSafetensors(buffer).metadata);
+}
+
+function mismatch(m: Record<string, string>, b: Record<string, string>): string | null {
+  if (b.format !== "qmix-ts-buffer") return `not a qmix-ts replay buffer (format "${b.format ?? "none"}")`;
+  if (m.format !== "qmix-ts-checkpoint" || !m.counters) return `the model is not a qmix-ts training checkpoint (format "${m.format ?? "none"}")`;
+  const c = JSON.parse(m.counters) as Counters;
+  if (b.t_env !== String(c.tEnv) || b.episode !== String(c.episode)) {
+    return `the buffer was saved at t_env ${b.t_env ?? "?"}, episode ${b.episode ?? "?"}; the model at t_env ${c.tEnv}, episode ${c.episode}`;
+  }
+  return null;
 }
 
 /** The config stored in a checkpoint or weights file. */
@@ -92,6 +110,10 @@ export function restore(trainer: Trainer, model: Uint8Array, buffer?: Uint8Array
   const { tensors, metadata } = decodeSafetensors(model);
   if (metadata.format !== "qmix-ts-checkpoint" || !metadata.counters) throw new CheckpointError(`checkpoint: expected a qmix-ts training checkpoint, got format "${metadata.format ?? "none"}"`);
   const c = JSON.parse(metadata.counters) as Counters;
+  // Checked before anything is touched, so a refused pair leaves the trainer as it was.
+  const stored = buffer ? decodeSafetensors(buffer) : null;
+  const why = stored ? mismatch(metadata, stored.metadata) : null;
+  if (why) throw new CheckpointError(`checkpoint buffer: it does not belong to this checkpoint: ${why}`);
   const l = trainer.learner;
   l.agent.loadStateDict(tensors, { strict: false, prefix: "agent." });
   l.mixer?.loadStateDict(tensors, { strict: false, prefix: "mixer." });
@@ -109,8 +131,8 @@ export function restore(trainer: Trainer, model: Uint8Array, buffer?: Uint8Array
   trainer.sampleRng.setState(c.sampleRng);
   // The best weights themselves live in their own file; only the score is needed to keep tracking.
   trainer.best = c.bestReturn === null ? null : { returnMean: c.bestReturn, tEnv: c.bestT ?? 0, weights: new Map() };
-  if (buffer) {
-    const b = decodeSafetensors(buffer).tensors, s = trainer.buffer.store;
+  if (stored) {
+    const b = stored.tensors, s = trainer.buffer.store;
     const take = (name: string, dst: Float32Array | Uint8Array | Int32Array) => {
       const src = b.get(name);
       if (!src || src.data.length !== dst.length) throw new CheckpointError(`checkpoint buffer: "${name}" is missing or has ${src?.data.length ?? 0} values, expected ${dst.length}`);

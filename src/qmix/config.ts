@@ -174,7 +174,8 @@ function describe(rule: Rule): string {
 
 /** Checks one value against its key's rule; returns it (numbers from strings are not converted here). */
 function check(key: string, value: unknown, source: string): unknown {
-  const rule = RULES[key as keyof QMixConfig];
+  // Own keys only: "toString" or "__proto__" must not find Object.prototype's.
+  const rule = Object.hasOwn(RULES, key) ? RULES[key as keyof QMixConfig] : undefined;
   if (!rule) {
     throw new ConfigError(`${source}: unknown config key "${key}"; allowed keys: ${CONFIG_KEYS.join(", ")}`);
   }
@@ -208,7 +209,7 @@ export function mergeConfig(base: QMixConfig, overrides: Record<string, unknown>
     throw new ConfigError(`${source}: expected a JSON object of config keys`);
   }
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(overrides)) out[k] = check(k, v, source);
+  for (const [k, v] of Object.entries(overrides)) Object.defineProperty(out, k, { value: check(k, v, source), enumerable: true, writable: true, configurable: true });
   const cfg = out as unknown as QMixConfig;
   if (cfg.batchSize > cfg.bufferSize) throw new ConfigError(`${source}: "batchSize" (${cfg.batchSize}) must not exceed "bufferSize" (${cfg.bufferSize})`);
   if (cfg.epsilonFinish > cfg.epsilonStart) throw new ConfigError(`${source}: "epsilonFinish" (${cfg.epsilonFinish}) must not exceed "epsilonStart" (${cfg.epsilonStart})`);
@@ -229,7 +230,8 @@ export function parseAssignment(text: string): [string, unknown] {
   } catch {
     // a bare string such as qmix or simple_spread_v3
   }
-  if (RULES[key as keyof QMixConfig]?.kind === "string" || RULES[key as keyof QMixConfig]?.kind === "enum") {
+  const rule = Object.hasOwn(RULES, key) ? RULES[key as keyof QMixConfig] : undefined;
+  if (rule?.kind === "string" || rule?.kind === "enum") {
     if (typeof value !== "string" && typeof value !== "number") value = raw;
   }
   return [key, value];

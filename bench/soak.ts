@@ -1,0 +1,96 @@
+// Workload: a long QMIX training run on simple_spread_v3 with the defaults of
+// presets/simple_spread_v3.json (3 agents, GRU 64, buffer 5000 episodes,
+// batch 32, greedy evaluation of 32 episodes every 10,000 steps), for --steps
+// N environment steps (default 1,000,000), saving a checkpoint pair every
+// saveInterval (100,000) into a temporary folder as the CLI does. Resident
+// memory (RSS), the V8 heap and array buffers are sampled every --every
+// seconds (default 10) and printed as they are taken, so a run left in the
+// background can be read while it goes; at the end, or on Ctrl-C / SIGTERM,
+// a summary: first, max and last, and the same after the replay buffer has
+// filled (before that, RSS grows by design as the preallocated buffer's pages
+// are first written), with a least-squares slope in MB per 100,000 steps.
+// Prints figures only; never asserts.
+//
+//   npx tsx bench/soak.ts [--steps N] [--every SECONDS] [--set key=value ...] [--json]
+
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import "../src/envs/index.ts";
+import { saveCheckpoint } from "../src/node/files.ts";
+import { encodeBuffer, encodeModel } from "../src/qmix/checkpoint.ts";
+import { parseAssignment, resolveConfig } from "../src/qmix/config.ts";
+import { trainLoop } from "../src/qmix/loop.ts";
+import { Trainer } from "../src/qmix/trainer.ts";
+import { environment, hasFlag, option } from "./util.ts";
+
+const steps = option("--steps", 1_000_000);
+const everyMs = option("--every", 10) * 1000;
+const json = hasFlag("--json");
+const args = process.argv.slice(2);
+const sets: Record<string, unknown> = {};
+args.forEach((a, i) => { if (a === "--set" && args[i + 1]) { const [k, v] = parseAssignment(args[i + 1]!); sets[k] = v; } });
+const preset = JSON.parse(readFileSync(join(import.meta.dirname, "..", "presets", "simple_spread_v3.json"), "utf8")) as Record<string, unknown>;
+delete preset._about;
+const config = resolveConfig(["preset", preset], ["soak", { tMax: steps, ...sets }]);
+const trainer = new Trainer(config);
+const dir = mkdtempSync(join(tmpdir(), "qmix-soak-"));
+
+interface Sample { s: number; tEnv: number; rss: number; heap: number; arrayBuffers: number; bufferFull: boolean }
+const MB = 2 ** 20;
+const samples: Sample[] = [];
+const t0 = performance.now();
+const sample = () => {
+  const m = process.memoryUsage();
+  const x: Sample = {
+    s: Math.round((performance.now() - t0) / 1000), tEnv: trainer.tEnv, rss: m.rss / MB, heap: m.heapUsed / MB,
+    arrayBuffers: m.arrayBuffers / MB, bufferFull: trainer.buffer.size === trainer.buffer.capacity,
+  };
+  samples.push(x);
+  if (!json) console.log(`${String(x.s).padStart(6)} s  t_env ${String(x.tEnv).padStart(8)}  rss ${x.rss.toFixed(1).padStart(7)} MB  heap ${x.heap.toFixed(1).padStart(6)} MB  arrayBuffers ${x.arrayBuffers.toFixed(1).padStart(6)} MB${x.bufferFull ? "" : "  (buffer filling)"}`);
+};
+
+let stop = false;
+process.on("SIGINT", () => { stop = true; });
+process.on("SIGTERM", () => { stop = true; });
+if (!json) console.log(`soak: QMIX on simple_spread_v3 for ${steps.toLocaleString("en")} steps, sampling every ${everyMs / 1000} s; ${environment()}`);
+sample();
+let last = performance.now();
+trainLoop(trainer, {
+  onProgress: () => {
+    const now = performance.now();
+    if (now - last >= everyMs) { sample(); last = now; }
+  },
+  onCheckpoint: (loop) => saveCheckpoint(dir, encodeModel(trainer, loop), encodeBuffer(trainer)),
+  shouldStop: () => stop,
+});
+sample();
+rmSync(dir, { recursive: true, force: true });
+
+const summary = (xs: Sample[]) => {
+  if (xs.length === 0) return null;
+  const rss = xs.map((x) => x.rss), heap = xs.map((x) => x.heap);
+  // Least-squares slope of RSS against t_env.
+  const n = xs.length, mt = xs.reduce((a, x) => a + x.tEnv, 0) / n, mr = rss.reduce((a, r) => a + r, 0) / n;
+  let num = 0, den = 0;
+  for (const x of xs) { num += (x.tEnv - mt) * (x.rss - mr); den += (x.tEnv - mt) ** 2; }
+  return {
+    samples: n, t_env_from: xs[0]!.tEnv, t_env_to: xs[n - 1]!.tEnv,
+    rss_mb_first: +rss[0]!.toFixed(1), rss_mb_min: +Math.min(...rss).toFixed(1), rss_mb_max: +Math.max(...rss).toFixed(1), rss_mb_last: +rss[n - 1]!.toFixed(1),
+    heap_mb_first: +heap[0]!.toFixed(1), heap_mb_max: +Math.max(...heap).toFixed(1), heap_mb_last: +heap[n - 1]!.toFixed(1),
+    rss_mb_per_100k_steps: den > 0 ? +((num / den) * 100_000).toFixed(2) : null,
+  };
+};
+const secs = (performance.now() - t0) / 1000;
+const result = {
+  steps: trainer.tEnv, seconds: Math.round(secs), steps_per_sec: Math.round(trainer.tEnv / secs), updates: trainer.updates, stopped_early: trainer.tEnv < steps,
+  whole_run: summary(samples), after_buffer_full: summary(samples.filter((x) => x.bufferFull)),
+};
+if (json) console.log(JSON.stringify(result));
+else {
+  console.log(`soak: ${result.steps.toLocaleString("en")} steps, ${result.updates} updates in ${result.seconds} s (${result.steps_per_sec} steps/s)${result.stopped_early ? ", stopped early" : ""}`);
+  for (const [name, s] of [["whole run", result.whole_run], ["after the buffer filled", result.after_buffer_full]] as const) {
+    if (!s) { console.log(`${name}: no samples`); continue; }
+    console.log(`${name} (t_env ${s.t_env_from}–${s.t_env_to}, ${s.samples} samples): rss first ${s.rss_mb_first} MB, min ${s.rss_mb_min}, max ${s.rss_mb_max}, last ${s.rss_mb_last}; heap first ${s.heap_mb_first} MB, max ${s.heap_mb_max}, last ${s.heap_mb_last}; rss slope ${s.rss_mb_per_100k_steps} MB per 100k steps`);
+  }
+}
