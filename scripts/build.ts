@@ -49,7 +49,7 @@ const launcher = join(DIST, "bin", "qmix.js");
 writeFileSync(launcher, `#!/usr/bin/env node
 // The qmix command (package.json "bin"). Written by scripts/build.ts.
 import { main } from "../node/cli.js";
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));
 `);
 chmodSync(launcher, 0o755);
 

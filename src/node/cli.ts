@@ -11,7 +11,7 @@ import { encodeBuffer, encodeModel, encodeWeights, readConfig, restore, type Loo
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, parseAssignment, resolveConfig, type QMixConfig } from "../qmix/config.ts";
 import { curveSvg } from "../qmix/curve.ts";
 import { NonFiniteError } from "../qmix/learner.ts";
-import { trainLoop, type Metrics } from "../qmix/loop.ts";
+import { trainLoopAsync, type Metrics } from "../qmix/loop.ts";
 import { DecentralisedPolicy } from "../qmix/policy.ts";
 import { qtotTables } from "../qmix/qtot_table.ts";
 import { ParallelRunner } from "../qmix/runner.ts";
@@ -129,7 +129,7 @@ function namedStates(env: MultiAgentEnv): NamedState[] | null {
   return null;
 }
 
-function train(args: Args): number {
+async function train(args: Args): Promise<number> {
   const resume = args.flags.has("resume");
   const quiet = args.flags.has("quiet");
   let config = buildConfig(args);
@@ -173,7 +173,9 @@ function train(args: Args): number {
 
   let loop: LoopCounters;
   try {
-    loop = trainLoop(trainer, {
+    // The async loop hands control back every 100 ms so Ctrl-C (SIGINT) and
+    // SIGTERM are seen: they stop the loop, and a checkpoint is saved below.
+    loop = await trainLoopAsync(trainer, {
       onMetrics: (m: Metrics) => {
         appendLine(metricsPath, JSON.stringify(m));
         if (m.loss !== undefined) lastLoss = m.loss;
@@ -280,7 +282,7 @@ function envs(): number {
   return 0;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv);
     if (args.flags.has("help") || args.command === "help" || args.command === "--help") {
@@ -288,7 +290,7 @@ export function main(argv: string[]): number {
       return 0;
     }
     switch (args.command) {
-      case "train": return train(args);
+      case "train": return await train(args);
       case "eval": return evaluate(args);
       case "envs": return envs();
       default: throw new UsageError(`unknown command "${args.command}"`);
@@ -305,5 +307,5 @@ export function main(argv: string[]): number {
 
 // npm links bins as symlinks: compare real paths so the installed `qmix` runs too.
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 }

@@ -2,7 +2,7 @@
 // eval prints one JSON line, bad input names the key, and --resume
 // continues a run to the same weights as an uninterrupted one.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,6 +69,24 @@ describe("qmix CLI", () => {
     const r4 = qmix("train", "--env", "nope", "--out", join(dir, "bad4"));
     expect(r4.code).not.toBe(0);
     expect(r4.stderr).toMatch(/unknown environment "nope"/);
+  });
+
+  it("Ctrl-C (SIGINT) stops training, saves a checkpoint and exits with 130", async () => {
+    const out = join(dir, "sigint");
+    // node --import tsx, as `npm run qmix` runs it: the tsx launcher would stand between the signal and the trainer.
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src", "node", "cli.ts"), "train", "--env", "simple_spread_v3", "--steps", "10000000", "--out", out, "--quiet",
+      "--set", "rnnHiddenDim=16", "--set", "mixingEmbedDim=8", "--set", "hypernetEmbed=16", "--set", "batchSize=4", "--set", "bufferSize=20"], { cwd: ROOT });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += String(d)));
+    // Wait until training is under way (the first metrics line is the t = 0 evaluation).
+    for (let k = 0; k < 200 && !(existsSync(join(out, "metrics.jsonl")) && readFileSync(join(out, "metrics.jsonl"), "utf8").length > 0); k++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code, stderr).toBe(130);
+    expect(existsSync(join(out, "model.safetensors"))).toBe(true);
+    const { metadata } = decodeSafetensors(new Uint8Array(readFileSync(join(out, "model.safetensors"))));
+    expect((JSON.parse(metadata.counters!) as { tEnv: number }).tEnv).toBeGreaterThan(0);
   });
 
   it("envs lists the registered environments with their sizes", () => {

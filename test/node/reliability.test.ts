@@ -345,12 +345,13 @@ describe("write failures keep the previous checkpoint", () => {
 });
 
 /** main() in this process, with its output captured. */
-function runMain(argv: string[]): { code: number; stdout: string; stderr: string } {
+async function runMain(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "", stderr = "";
   const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => { stdout += String(s); return true; });
   const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => { stderr += String(s); return true; });
   try {
-    return { code: main(argv), stdout, stderr };
+    const code = await main(argv);
+    return { code, stdout, stderr };
   } finally {
     o.mockRestore();
     e.mockRestore();
@@ -367,15 +368,15 @@ describe("hostile configuration: exit code 2 and the key named", () => {
     ["seed=-1", "seed"], ["seed=4294967296", "seed"], ["envArgs=[1]", "envArgs"], ["doubleQ=1", "doubleQ"], ["optimizer=sgd", "optimizer"],
     ["hypernetLayers=3", "hypernetLayers"], ["learning_rate=0.1", "learning_rate"],
   ];
-  it.each(sets)("--set %s names %s", (assignment, key) => {
-    const r = train("--set", assignment);
+  it.each(sets)("--set %s names %s", async (assignment, key) => {
+    const r = await train("--set", assignment);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`"${key}"`);
   });
 
   // Object.prototype's member names must not pass as config keys.
-  it.each(["toString=1", "constructor=5", "__proto__={}"])("--set %s is refused as an unknown key", (assignment) => {
-    const r = train("--set", assignment, "--steps", "0");
+  it.each(["toString=1", "constructor=5", "__proto__={}"])("--set %s is refused as an unknown key", async (assignment) => {
+    const r = await train("--set", assignment, "--steps", "0");
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown config key");
   });
@@ -385,10 +386,10 @@ describe("hostile configuration: exit code 2 and the key named", () => {
     ['{"batchSize": "32"}', '"batchSize"'], ['{"nope": 1}', '"nope"'], ['{"envArgs": null}', '"envArgs"'], ['{"mixer": ["qmix"]}', '"mixer"'],
     ["[1, 2]", "expected a JSON object"], ['{"lr": NaN}', "is not valid JSON"],
   ];
-  it.each(files)("--config file %s: %s", (text, named) => {
+  it.each(files)("--config file %s: %s", async (text, named) => {
     const f = join(dir, `config-${files.findIndex(([t]) => t === text)}.json`);
     writeFileSync(f, text);
-    const r = train("--config", f);
+    const r = await train("--config", f);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(named);
     expect(r.stderr).toContain(f);
@@ -397,23 +398,23 @@ describe("hostile configuration: exit code 2 and the key named", () => {
   const flags: Array<[string, string, string]> = [
     ["--steps", "-5", "--steps"], ["--steps", "NaN", "--steps"], ["--steps", "1e999", "--steps"], ["--seed", "1.5", "--seed"], ["--seed", "99999999999", '"seed"'],
   ];
-  it.each(flags)("%s %s names %s", (flag, value, named) => {
-    const r = train(flag, value);
+  it.each(flags)("%s %s names %s", async (flag, value, named) => {
+    const r = await train(flag, value);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(named);
   });
 
-  it("a garbage or truncated checkpoint is a clear error (exit 1), not a crash", () => {
+  it("a garbage or truncated checkpoint is a clear error (exit 1), not a crash", async () => {
     const ref = reference(), d = join(dir, "garbage");
     mkdirSync(d);
     writeFileSync(join(d, "junk.safetensors"), Buffer.from("not a safetensors file at all"));
-    const e = runMain(["eval", "--checkpoint", join(d, "junk.safetensors")]);
+    const e = await runMain(["eval", "--checkpoint", join(d, "junk.safetensors")]);
     expect(e.code).toBe(1);
     expect(e.stderr).toMatch(/^qmix: decode: header length \d+ exceeds the limit/);
     cpSync(ref, join(d, "run"), { recursive: true });
     const model = bytes(join(d, "run", MODEL_FILE));
     writeFileSync(join(d, "run", MODEL_FILE), model.subarray(0, model.length - 100));
-    const r = runMain(["train", "--resume", "--out", join(d, "run"), "--quiet"]);
+    const r = await runMain(["train", "--resume", "--out", join(d, "run"), "--quiet"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^qmix: .*run\/model\.safetensors is not a readable checkpoint: decode: /);
   });
@@ -442,9 +443,9 @@ describe("numerical failures", () => {
   const args = ["--env", "overflow", "--quiet", "--set", "agent=ff", "--set", "obsLastAction=false", "--set", "rnnHiddenDim=8", "--set", "mixingEmbedDim=4",
     "--set", "hypernetEmbed=8", "--set", "bufferSize=4", "--set", "batchSize=4", "--set", "saveInterval=20", "--set", "logInterval=20", "--set", "testInterval=20", "--set", "testNEpisode=1"];
 
-  it("an overflow inside the network stops training with a message naming the loss, and keeps the last good checkpoint", () => {
+  it("an overflow inside the network stops training with a message naming the loss, and keeps the last good checkpoint", async () => {
     const d = join(dir, "overflow"), good = join(dir, "overflow-good");
-    const r = runMain(["train", ...args, "--steps", "200", "--out", d]);
+    const r = await runMain(["train", ...args, "--steps", "200", "--out", d]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/QLearner: the loss is Infinity \(Q_tot mean [-\d.e]+, target mean [\d.]+e\+3[78]\); training stopped before the parameters were touched/);
     expect(r.stderr).toContain(`the last good checkpoint in ${d} is kept`);
@@ -452,7 +453,7 @@ describe("numerical failures", () => {
     const { model, buffer } = loadCheckpoint(d);
     expect(counters(model).tEnv).toBe(40);
     restore(new Trainer(readConfig(model)), model, buffer);
-    expect(runMain(["train", ...args, "--steps", "40", "--out", good]).code).toBe(0);
+    expect((await runMain(["train", ...args, "--steps", "40", "--out", good])).code).toBe(0);
     const kept = tensorsOf(join(d, MODEL_FILE)), clean = tensorsOf(join(good, MODEL_FILE));
     expect([...kept.keys()]).toEqual([...clean.keys()]);
     for (const [k, v] of kept) expect(v.equals(clean.get(k)!), k).toBe(true);

@@ -97,7 +97,7 @@ import { resolveConfig, Trainer, type Metrics, type MultiAgentEnv } from "qmix-t
 import { main } from "qmix-ts/node";
 const t: Trainer = new Trainer(resolveConfig(["x", { env: "two_step" }]));
 const m: Partial<Metrics> = { t_env: t.tEnv };
-const code: number = main(["envs"]);
+const code: number = await main(["envs"]);
 export type { MultiAgentEnv };
 export { m, code };
 `);
