@@ -289,6 +289,14 @@ function setupSpread() {
     worker.postMessage({ type: "play", bytes }, [bytes]);
     load.value = "";
   });
+  // The team shipped in the repository (models/), trained by the CLI.
+  $("spread-pretrained").addEventListener("click", async () => {
+    worker ??= Object.assign(trainingWorker(), { onmessage: onMessage });
+    const res = await fetch(new URL("../../models/simple_spread_v3-qmix.safetensors", import.meta.url));
+    if (!res.ok) throw new Error(`could not fetch the pretrained team: HTTP ${res.status}`);
+    const bytes = await res.arrayBuffer();
+    worker.postMessage({ type: "play", bytes }, [bytes]);
+  });
   drawCurve(curve, [], [], 10_000);
 }
 

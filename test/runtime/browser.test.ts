@@ -96,4 +96,12 @@ describe.skipIf(!CHROMIUM)(`example page in headless Chromium${CHROMIUM ? "" : "
     await page.waitForFunction(() => document.getElementById("spread-episode")!.textContent!.includes("loaded team"), undefined, { timeout: 30_000 });
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+
+  it("loads the pretrained team shipped in models/ and plays it", async () => {
+    await page.evaluate(() => { document.getElementById("spread-episode")!.textContent = ""; });
+    await page.click("#spread-pretrained");
+    await page.waitForFunction(() => document.getElementById("spread-episode")!.textContent!.includes("loaded team"), undefined, { timeout: 30_000 });
+    await page.screenshot({ path: join(SHOT_DIR, "pretrained.png"), fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });
