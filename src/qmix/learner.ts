@@ -11,38 +11,20 @@ import { Adam, type Optimizer, RMSprop, clipGradNorm } from "../nn/optim.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type { AgentNetwork } from "./agents.ts";
 import { type EpisodeBatch, validateBatch } from "./batch.ts";
+import type { QMixConfig } from "./config.ts";
 import { type InputOptions, buildBatchInputs, inputDim } from "./inputs.ts";
 import type { Mixer } from "./mixers.ts";
 import { buildMask, lambdaTargets, nextActionValues, oneStepTargets } from "./targets.ts";
 
-export interface LearnerConfig {
+/** What the learner needs: the sizes, the input options, and the learning settings of the run's config (documented there). */
+export type LearnerConfig = {
   nAgents: number;
   nActions: number;
   obsDim: number;
   stateDim: number;
   inputs: InputOptions;
-  /** Discount γ. [0.99, pymarl default.yaml] */
-  gamma: number;
-  /** Double Q targets. [true, pymarl qmix.yaml] */
-  doubleQ: boolean;
-  /** Global gradient-norm clip. [10, pymarl default.yaml] */
-  gradNormClip: number;
-  optimizer: "rmsprop" | "adam";
-  /** Learning rate. [5e-4, pymarl default.yaml] */
-  lr: number;
-  /** RMSprop α. [0.99, pymarl default.yaml optim_alpha] */
-  optimAlpha: number;
-  /** RMSprop ε, added after the root. [1e-5, pymarl default.yaml optim_eps] */
-  optimEps: number;
-  /** Hard target update every this many episodes. [200, pymarl default.yaml] */
-  targetUpdateInterval: number;
-  /** Soft target update rate τ per update; 0 means hard updates. [0] */
-  targetTau: number;
-  /** TD(λ) targets; 0 means one-step targets. [0; pymarl2 uses 0.6] */
-  tdLambda: number;
-  /** Multiply the loss by 0.5 (pymarl2's convention). [false] */
-  halfLoss: boolean;
-}
+} & Pick<QMixConfig, "gamma" | "doubleQ" | "gradNormClip" | "optimizer" | "lr" | "optimAlpha" | "optimEps"
+  | "targetUpdateInterval" | "targetTau" | "tdLambda" | "halfLoss">;
 
 export interface LearnerStats {
   loss: number;
