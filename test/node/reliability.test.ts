@@ -51,6 +51,8 @@ const SMALL = [
   "--env", "simple_spread_v3", "--seed", "11", "--quiet",
   "--set", "batchSize=4", "--set", "bufferSize=50", "--set", "rnnHiddenDim=16", "--set", "mixingEmbedDim=8", "--set", "hypernetEmbed=16",
   "--set", "testInterval=1000", "--set", "testNEpisode=2", "--set", "logInterval=500", "--set", "saveInterval=500",
+  // One environment, one update per episode: checkpoints land every 500 steps whatever the preset says.
+  "--set", "batchSizeRun=1", "--set", "updatesPerBatch=1",
 ];
 const T = 2000;
 
