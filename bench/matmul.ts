@@ -15,10 +15,9 @@
 //   npx tsx bench/matmul.ts [--json] [--samples N]
 
 import { jsMatmulNN as matmulNN, jsMatmulNT as matmulNT, jsMatmulTN as matmulTN } from "../src/tensor/matmul.ts";
-import { type Stats, environment, fixed, gflops, hasFlag, measureInterleaved, option, randomArray, table } from "./util.ts";
+import { HOT_LINEAR_SHAPES, type Layout, linearDims, type Stats, environment, fixed, gflops, hasFlag, measureInterleaved, option, randomArray, table } from "./util.ts";
 
 type Kernel = (A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number, aOff?: number, bOff?: number, cOff?: number) => void;
-type Layout = "NT" | "NN" | "TN";
 
 // Reference: the plainest loop for each layout (STYLE.md's i-k-j; a dot
 // product per output; p-i-j), so the ratio says what the blocking buys.
@@ -42,19 +41,8 @@ const reference: Record<Layout, Kernel> = {
 };
 const kernels: Record<Layout, Kernel> = { NT: matmulNT, NN: matmulNN, TN: matmulTN };
 
-const shapes: { name: string; rows: number; inp: number; out: number }[] = [
-  { name: "fc1, one step", rows: 96, inp: 26, out: 64 },
-  { name: "GRU hidden, one step", rows: 96, inp: 64, out: 192 },
-  { name: "hypernet layer 1", rows: 800, inp: 54, out: 64 },
-  { name: "hypernet layer 2", rows: 800, inp: 64, out: 96 },
-  { name: "fc1, 26 steps fused", rows: 2496, inp: 26, out: 64 },
-  { name: "GRU input, 26 steps fused", rows: 2496, inp: 64, out: 192 },
-];
-
-/** Kernel dimensions (m, k, n) of each layout for a Linear rows×in → out. */
-function dims(layout: Layout, rows: number, inp: number, out: number): [number, number, number] {
-  return layout === "NT" ? [rows, inp, out] : layout === "NN" ? [rows, out, inp] : [out, rows, inp];
-}
+const shapes = HOT_LINEAR_SHAPES;
+const dims = linearDims;
 
 const json = hasFlag("--json");
 const samples = option("--samples", 15);

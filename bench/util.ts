@@ -106,3 +106,21 @@ export function randomArray(n: number, seed = 1): Float32Array {
 export function environment(): string {
   return `node ${process.version} ${process.arch}`;
 }
+
+/** The three product layouts of a Linear: forward (NT), input gradient (NN), weight gradient (TN). */
+export type Layout = "NT" | "NN" | "TN";
+
+/** The Linear shapes of one QMIX update (QMIX.md §7), rows × in → out. */
+export const HOT_LINEAR_SHAPES: ReadonlyArray<{ name: string; rows: number; inp: number; out: number }> = [
+  { name: "fc1, one step", rows: 96, inp: 26, out: 64 },
+  { name: "GRU hidden, one step", rows: 96, inp: 64, out: 192 },
+  { name: "hypernet layer 1", rows: 800, inp: 54, out: 64 },
+  { name: "hypernet layer 2", rows: 800, inp: 64, out: 96 },
+  { name: "fc1, 26 steps fused", rows: 2496, inp: 26, out: 64 },
+  { name: "GRU input, 26 steps fused", rows: 2496, inp: 64, out: 192 },
+];
+
+/** Kernel dimensions (m, k, n) of each layout for a Linear rows×in → out. */
+export function linearDims(layout: Layout, rows: number, inp: number, out: number): [number, number, number] {
+  return layout === "NT" ? [rows, inp, out] : layout === "NN" ? [rows, out, inp] : [out, rows, inp];
+}

@@ -21,27 +21,15 @@ import { jsMatmulNN as matmulNN, jsMatmulNT as matmulNT, jsMatmulTN as matmulTN 
 import {
   type WasmKernelExports, wasmAvailable, wasmKernelExports, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN, wasmStatus,
 } from "../src/tensor/wasm/backend.ts";
-import { type Stats, environment, fixed, gflops, hasFlag, measureInterleaved, option, randomArray, table } from "./util.ts";
+import { HOT_LINEAR_SHAPES, type Layout, linearDims, type Stats, environment, fixed, gflops, hasFlag, measureInterleaved, option, randomArray, table } from "./util.ts";
 
 type Kernel = typeof matmulNN;
-type Layout = "NT" | "NN" | "TN";
 
 const js: Record<Layout, Kernel> = { NT: matmulNT, NN: matmulNN, TN: matmulTN };
 const wasm: Record<Layout, Kernel> = { NT: wasmMatmulNT, NN: wasmMatmulNN, TN: wasmMatmulTN };
 
-const shapes: { name: string; rows: number; inp: number; out: number }[] = [
-  { name: "fc1, one step", rows: 96, inp: 26, out: 64 },
-  { name: "GRU hidden, one step", rows: 96, inp: 64, out: 192 },
-  { name: "hypernet layer 1", rows: 800, inp: 54, out: 64 },
-  { name: "hypernet layer 2", rows: 800, inp: 64, out: 96 },
-  { name: "fc1, 26 steps fused", rows: 2496, inp: 26, out: 64 },
-  { name: "GRU input, 26 steps fused", rows: 2496, inp: 64, out: 192 },
-];
-
-/** Kernel dimensions (m, k, n) of each layout for a Linear rows×in → out. */
-function dims(layout: Layout, rows: number, inp: number, out: number): [number, number, number] {
-  return layout === "NT" ? [rows, inp, out] : layout === "NN" ? [rows, out, inp] : [out, rows, inp];
-}
+const shapes = HOT_LINEAR_SHAPES;
+const dims = linearDims;
 
 /** The bare kernel on operands placed in wasm memory once (same layout as the backend uses). */
 function bare(ex: WasmKernelExports, layout: Layout, A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number): () => void {
