@@ -28,7 +28,10 @@
 // does a little less than 2× forward; the figure is the conventional count.)
 //
 // Usage: npx tsx bench/update.ts [--updates 40] [--warmup 10] [--json]
-//          [--vs-torch [--rounds 5] [--threads 1]] [--breakdown]
+//          [--vs-torch [--rounds 5] [--threads 1]] [--learner-threads 1] [--breakdown]
+//   --learner-threads N  split each update over N threads (this one and N−1
+//                worker threads, data parallel over the batch's episodes;
+//                src/node/parallel.ts). --threads is torch's thread count.
 //   --vs-torch   also time bench/torch_update.py (python: $QMIX_PYTHON, else
 //                /usr/bin/python3, else python3), interleaved: each round runs
 //                updates/rounds of ours, then a torch subprocess of as many.
@@ -47,6 +50,8 @@ import { RNNAgent } from "../src/qmix/agents.ts";
 import { type EpisodeBatch, emptyBatch } from "../src/qmix/batch.ts";
 import { type LearnerConfig, QLearner } from "../src/qmix/learner.ts";
 import { QMixer } from "../src/qmix/mixers.ts";
+import type { NetworkSpec } from "../src/qmix/networks.ts";
+import { workerGradientHelpers } from "../src/node/parallel.ts";
 import { zeros } from "../src/tensor/create.ts";
 import { matmulBackend } from "../src/tensor/matmul.ts";
 import { Rng } from "../src/tensor/random.ts";
@@ -67,7 +72,12 @@ export function updateFlops(): { agentPass: number; mixerPass: number; total: nu
   return { agentPass, mixerPass, total: 4 * agentPass + 4 * mixerPass };
 }
 
-function makeLearner(seed = 1): { learner: QLearner; batch: EpisodeBatch } {
+const SPEC: NetworkSpec = {
+  agent: "rnn", inputDim: D, hidden: W.H, nActions: W.A, mixer: "qmix", nAgents: W.n, stateDim: W.S,
+  embedDim: W.E, hypernetEmbed: W.K, hypernetLayers: 2,
+};
+
+function makeLearner(seed = 1, learnerThreads = 1): { learner: QLearner; batch: EpisodeBatch } {
   const { n, O, A, S, H, E, K, B, T } = W;
   const rng = new Rng(seed);
   const agent = new RNNAgent(D, H, A, rng);
@@ -79,6 +89,7 @@ function makeLearner(seed = 1): { learner: QLearner; batch: EpisodeBatch } {
     targetUpdateInterval: 200, targetTau: 0, tdLambda: 0, halfLoss: false,
   };
   const learner = new QLearner(agent, mixer, config);
+  if (learnerThreads > 1) learner.setHelpers(workerGradientHelpers(learnerThreads - 1, SPEC, config));
   const batch = emptyBatch({ nAgents: n, obsDim: O, stateDim: S, nActions: A }, B, T);
   for (let k = 0; k < batch.obs.length; k++) batch.obs[k] = rng.normal();
   for (let k = 0; k < batch.state.length; k++) batch.state[k] = rng.normal();
@@ -250,10 +261,12 @@ function main(): void {
   const warmup = Math.max(0, Math.round(option("--warmup", 10)));
   const rounds = Math.max(1, Math.round(option("--rounds", 5)));
   const threads = Math.max(1, Math.round(option("--threads", 1)));
+  const learnerThreads = Math.max(1, Math.round(option("--learner-threads", 1)));
   const json = hasFlag("--json"), vsTorch = hasFlag("--vs-torch");
   const flops = updateFlops();
   const say = (s: string) => (json ? process.stderr.write(s + "\n") : console.log(s));
-  const { learner, batch } = makeLearner();
+  const { learner, batch } = makeLearner(1, learnerThreads);
+  const ourName = `qmix-ts (${matmulBackend()}, ${learnerThreads} thread${learnerThreads === 1 ? "" : "s"})`;
 
   say(`qmix-spread update (QMIX.md §7): n=${W.n} O=${W.O} A=${W.A} S=${W.S} in=${D} H=${W.H} E=${W.E} K=${W.K} B=${W.B} T=${W.T}; double Q, RMSprop, clip 10`);
   say(`${fixed(flops.total / 1e6, 1)} MFLOP per update (agent pass ${fixed(flops.agentPass / 1e6, 1)}, mixer pass ${fixed(flops.mixerPass / 1e6, 1)}; ×4 each); ${environment()}`);
@@ -306,20 +319,22 @@ function main(): void {
   if (json) {
     const line: Record<string, number | string> = {
       ms_median: round3(o.median), ms_min: round3(o.min), ms_max: round3(o.max), gflops: round3(gflops(flops.total, o.median)),
-      backend: matmulBackend(), updates: o.samples, mflop: round3(flops.total / 1e6),
+      backend: matmulBackend(), learner_threads: learnerThreads, updates: o.samples, mflop: round3(flops.total / 1e6),
     };
     if (t && ratio !== null && torchInfo) {
       Object.assign(line, { torch_ms_median: round3(t.median), torch_ms_min: round3(t.min), torch_ms_max: round3(t.max), torch_system: torchInfo.system, torch_threads: torchInfo.threads, ratio: round3(ratio) });
     }
     console.log(JSON.stringify(line));
+    learner.closeHelpers();
     return;
   }
   const row = (name: string, f: Figures) => [name, String(f.samples), fixed(f.median), fixed(f.min), fixed(f.max), fixed(gflops(flops.total, f.median), 2)];
-  const rows = [row(`qmix-ts (${matmulBackend()})`, o)];
+  const rows = [row(ourName, o)];
   if (t && torchInfo) rows.push(row(`${torchInfo.system}, ${torchInfo.threads} thread${torchInfo.threads === 1 ? "" : "s"}`, t));
   say("");
   say(table(["backend", "updates", "median ms", "min ms", "max ms", "GFLOP/s"], rows));
   if (t && ratio !== null) say(`\nours / torch (medians): ${fixed(ratio, 2)}×  — ${rounds} interleaved rounds, torch via ${python}`);
+  learner.closeHelpers();
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;

@@ -18,6 +18,7 @@ import { ParallelRunner } from "../qmix/runner.ts";
 import { deriveSeed, summarize, Trainer } from "../qmix/trainer.ts";
 import { Rng } from "../tensor/random.ts";
 import { MODEL_FILE, appendLine, ensureDir, filterJsonLines, loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./files.ts";
+import { workerGradientHelpers } from "./parallel.ts";
 import { Progress, formatDuration } from "./progress.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";
 
@@ -146,7 +147,7 @@ async function train(args: Args): Promise<number> {
     throw new UsageError(`${out} already holds a run (model.safetensors); use --resume to continue it or --out to start another`);
   }
   ensureDir(out);
-  const trainer = new Trainer(config, makeEnvWithProcess);
+  const trainer = new Trainer(config, makeEnvWithProcess, { gradientHelpers: workerGradientHelpers });
   let start: LoopCounters | undefined;
   if (saved) start = restore(trainer, saved.model, saved.buffer);
   writeFileAtomic(join(out, "config.json"), JSON.stringify(config, null, 2) + "\n");
@@ -202,6 +203,7 @@ async function train(args: Args): Promise<number> {
     process.off("SIGINT", sigint);
     process.off("SIGTERM", sigterm);
     for (const e of [...trainer.envs, trainer.testEnv]) e.close?.();
+    trainer.close();
   }
   progress.done();
   checkpoint(loop);

@@ -2,3 +2,4 @@
 export { main } from "./cli.ts";
 export { writeFileAtomic } from "./files.ts";
 export { Progress, formatDuration } from "./progress.ts";
+export { WorkerGradientHelper, workerGradientHelpers, type WorkerHelperOptions } from "./parallel.ts";

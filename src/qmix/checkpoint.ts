@@ -9,7 +9,7 @@
 // resumed with a newer or older buffer trains on, silently, to other weights.
 
 import { type NamedArray, decodeSafetensors, encodeSafetensors } from "../nn/safetensors.ts";
-import type { QMixConfig } from "./config.ts";
+import { DEFAULT_CONFIG, type QMixConfig } from "./config.ts";
 import type { Trainer } from "./trainer.ts";
 
 export interface LoopCounters {
@@ -102,7 +102,8 @@ function mismatch(m: Record<string, string>, b: Record<string, string>): string 
 export function readConfig(bytes: Uint8Array): QMixConfig {
   const { metadata } = decodeSafetensors(bytes);
   if (!metadata.config) throw new CheckpointError("checkpoint: no config in the file's metadata (not written by qmix-ts train)");
-  return JSON.parse(metadata.config) as QMixConfig;
+  // Keys added since the file was written take their defaults (the behaviour before they existed).
+  return { ...DEFAULT_CONFIG, ...(JSON.parse(metadata.config) as Partial<QMixConfig>) };
 }
 
 /** Restores everything encodeModel wrote (and the buffer, when given) into a trainer built from the same config. */

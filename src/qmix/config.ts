@@ -59,6 +59,12 @@ export interface QMixConfig {
   batchSizeRun: number;
   /** Gradient updates per collected batch of episodes. [1, pymarl: one update per episode batch] */
   updatesPerBatch: number;
+  /**
+   * Threads that share each update (data parallel over the batch's episodes;
+   * the others are worker threads, Node only). Runs with equal seeds match
+   * byte for byte only at equal thread counts. [1]
+   */
+  learnerThreads: number;
   /** Environment steps to train for. [2,050,000, pymarl default.yaml t_max] */
   tMax: number;
   /** Greedy evaluation period in environment steps. [10000, QMIX.md §4] */
@@ -102,6 +108,7 @@ export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
   batchSize: 32,
   batchSizeRun: 1,
   updatesPerBatch: 1,
+  learnerThreads: 1,
   tMax: 2_050_000,
   testInterval: 10000,
   testNEpisode: 32,
@@ -151,6 +158,7 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   batchSize: { kind: "int", min: 1, max: 100_000 },
   batchSizeRun: { kind: "int", min: 1, max: 1024 },
   updatesPerBatch: { kind: "int", min: 1, max: 1024 },
+  learnerThreads: { kind: "int", min: 1, max: 64 },
   tMax: { kind: "int", min: 0 },
   testInterval: { kind: "int", min: 1 },
   testNEpisode: { kind: "int", min: 0, max: 1_000_000 },

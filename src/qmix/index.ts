@@ -4,6 +4,7 @@ export * from "./batch.ts";
 export * from "./inputs.ts";
 export * from "./targets.ts";
 export * from "./learner.ts";
+export * from "./networks.ts";
 export * from "./action_selection.ts";
 export * from "./buffer.ts";
 export * from "./policy.ts";

@@ -42,12 +42,52 @@ export class NonFiniteError extends Error {
   override name = "NonFiniteError";
 }
 
+/** What a gradient helper returns for its share of a batch. */
+export interface HelperResult {
+  /** The share's loss denominator (masked steps × Q columns): the weight of its mean loss in the whole batch's. */
+  weight: number;
+  stats: Omit<LearnerStats, "gradNorm">;
+  /** ∂(share's mean loss)/∂θ, one array per online parameter in namedParameters() order. */
+  grads: Float32Array[];
+}
+
+/**
+ * Computes the loss and gradients of a share of a batch somewhere else (a
+ * worker thread: src/node/parallel.ts), so an update can use more than one
+ * core. start() must not block; finish() blocks until the result is there.
+ * `online` and `target` are the parameter values to use, in
+ * namedParameters() order.
+ */
+export interface GradientHelper {
+  start(job: { batch: EpisodeBatch; online: Float32Array[]; target: Float32Array[] }): void;
+  finish(): HelperResult;
+  close(): void;
+}
+
+/** Episodes [b0, b1) of a batch as views (no copy): the arrays are batch-major, so a range of episodes is contiguous. */
+export function sliceBatch(batch: EpisodeBatch, b0: number, b1: number): EpisodeBatch {
+  const { T, nAgents: n, obsDim: O, stateDim: S, nActions: A } = batch;
+  const L0 = b0 * (T + 1), L1 = b1 * (T + 1);
+  return {
+    nAgents: n, obsDim: O, stateDim: S, nActions: A, B: b1 - b0, T,
+    obs: batch.obs.subarray(L0 * n * O, L1 * n * O),
+    state: batch.state.subarray(L0 * S, L1 * S),
+    availActions: batch.availActions.subarray(L0 * n * A, L1 * n * A),
+    actions: batch.actions.subarray(L0 * n, L1 * n),
+    reward: batch.reward.subarray(L0, L1),
+    terminated: batch.terminated.subarray(L0, L1),
+    filled: batch.filled.subarray(L0, L1),
+  };
+}
+
 export class QLearner {
   readonly targetAgent: AgentNetwork;
   readonly targetMixer: Mixer | null;
   readonly optimizer: Optimizer;
   private lastTargetUpdateEpisode = 0;
   private readonly named: Array<[string, Tensor]>;
+  private readonly targetNamed: Tensor[];
+  private helpers: GradientHelper[] = [];
 
   constructor(readonly agent: AgentNetwork, readonly mixer: Mixer | null, readonly config: LearnerConfig) {
     const want = inputDim(config.obsDim, config.nActions, config.nAgents, config.inputs);
@@ -57,6 +97,7 @@ export class QLearner {
     this.targetAgent = agent.deepCopy();
     this.targetMixer = mixer ? mixer.deepCopy() : null;
     this.named = [...agent.namedParameters("agent."), ...(mixer ? mixer.namedParameters("mixer.") : [])];
+    this.targetNamed = [...this.targetAgent.parameters(), ...(this.targetMixer ? this.targetMixer.parameters() : [])];
     this.optimizer = config.optimizer === "adam"
       ? new Adam(this.named, config.lr)
       : new RMSprop(this.named, config.lr, config.optimAlpha, config.optimEps);
@@ -67,8 +108,31 @@ export class QLearner {
     return this.named;
   }
 
+  /** Target parameters in the same order as namedParameters(). */
+  targetParameters(): Tensor[] {
+    return this.targetNamed;
+  }
+
+  /**
+   * Splits every later update's batch by episodes over this thread and the
+   * helpers (data parallel: each computes its share's loss and gradients,
+   * combined weighted by their masked step counts before clipping). The
+   * result equals the one-thread update up to float summation order. An
+   * empty list goes back to one thread. Does not close the old helpers.
+   */
+  setHelpers(helpers: GradientHelper[]): void {
+    this.helpers = helpers.slice();
+  }
+
+  /** Closes the helpers and goes back to one thread. */
+  closeHelpers(): void {
+    const hs = this.helpers;
+    this.helpers = [];
+    for (const h of hs) h.close();
+  }
+
   /** The loss and its gradients without an optimizer step (the gradients stay in `.grad`). */
-  computeLoss(batch: EpisodeBatch): { loss: Tensor; stats: Omit<LearnerStats, "gradNorm">; forward: LearnerForward } {
+  computeLoss(batch: EpisodeBatch): { loss: Tensor; stats: Omit<LearnerStats, "gradNorm">; weight: number; forward: LearnerForward } {
     const c = this.config;
     validateBatch(batch, c);
     const { B, T, nAgents: n, nActions: A } = batch;
@@ -122,15 +186,22 @@ export class QLearner {
     }
     const denom = maskSum * cols;
     const stats = { loss: loss.item(), tdErrorAbs: absSum / denom, qTotMean: qSum / denom, targetMean: ySum / denom };
-    return { loss, stats, forward: { agentQs, chosen, qTot, targets: y, mask: maskCols } };
+    return { loss, stats, weight: denom, forward: { agentQs, chosen, qTot, targets: y, mask: maskCols } };
   }
 
   /** One update: loss, backward, clip, optimizer step, target update. */
   train(batch: EpisodeBatch, episode: number): LearnerStats {
-    const { loss, stats } = this.computeLoss(batch);
-    if (!Number.isFinite(stats.loss)) throw new NonFiniteError(`QLearner: the loss is ${stats.loss} (Q_tot mean ${stats.qTotMean}, target mean ${stats.targetMean}); training stopped before the parameters were touched`);
-    this.optimizer.zeroGrad();
-    backward(loss);
+    const shares = this.helpers.length > 0 ? this.shares(batch) : null;
+    let stats: Omit<LearnerStats, "gradNorm">;
+    if (shares === null) {
+      const { loss, stats: s } = this.computeLoss(batch);
+      if (!Number.isFinite(s.loss)) throw nonFiniteLoss(s);
+      this.optimizer.zeroGrad();
+      backward(loss);
+      stats = s;
+    } else {
+      stats = this.computeShared(batch, shares);
+    }
     const params = this.named.map(([, p]) => p);
     const gradNorm = clipGradNorm(params, this.config.gradNormClip);
     if (!Number.isFinite(gradNorm)) {
@@ -140,6 +211,72 @@ export class QLearner {
     this.optimizer.step();
     this.updateTargets(episode);
     return { ...stats, gradNorm };
+  }
+
+  /**
+   * Episode boundaries [0, e₁, …, B] for this thread and each helper, or null
+   * when some share would have no valid step (then the update runs on one
+   * thread).
+   */
+  private shares(batch: EpisodeBatch): number[] | null {
+    const parts = Math.min(this.helpers.length + 1, batch.B);
+    if (parts < 2) return null;
+    const cuts = [0];
+    for (let p = 1; p <= parts; p++) cuts.push(Math.round((p * batch.B) / parts));
+    const T1 = batch.T + 1;
+    for (let p = 0; p < parts; p++) {
+      let any = false;
+      for (let b = cuts[p]!; b < cuts[p + 1]! && !any; b++) any = batch.filled[b * T1] === 1;
+      if (!any) return null;
+    }
+    return cuts;
+  }
+
+  /** Helpers take shares 1…, this thread share 0; then g = Σ wₖ gₖ / Σ wₖ into .grad. */
+  private computeShared(batch: EpisodeBatch, cuts: number[]): Omit<LearnerStats, "gradNorm"> {
+    validateBatch(batch, this.config);
+    const online = this.named.map(([, p]) => p.data), target = this.targetNamed.map((p) => p.data);
+    const used = this.helpers.slice(0, cuts.length - 2);
+    used.forEach((h, k) => h.start({ batch: sliceBatch(batch, cuts[k + 1]!, cuts[k + 2]!), online, target }));
+    let own: ReturnType<QLearner["computeLoss"]> | null = null, error: unknown = null;
+    try {
+      own = this.computeLoss(sliceBatch(batch, 0, cuts[1]!));
+      this.optimizer.zeroGrad();
+      backward(own.loss);
+    } catch (err) {
+      error = err;
+    }
+    // Collect every started helper even when this share failed, so none is left mid-job.
+    const results: HelperResult[] = [];
+    for (const h of used) {
+      try {
+        results.push(h.finish());
+      } catch (err) {
+        error ??= err;
+      }
+    }
+    if (error !== null || own === null) throw error;
+    let W = own.weight;
+    for (const r of results) W += r.weight;
+    const combine = (pick: (s: Omit<LearnerStats, "gradNorm">) => number): number => {
+      let acc = own.weight * pick(own.stats);
+      for (const r of results) acc += r.weight * pick(r.stats);
+      return acc / W;
+    };
+    const stats = { loss: combine((s) => s.loss), tdErrorAbs: combine((s) => s.tdErrorAbs), qTotMean: combine((s) => s.qTotMean), targetMean: combine((s) => s.targetMean) };
+    if (!Number.isFinite(stats.loss)) throw nonFiniteLoss(stats);
+    this.named.forEach(([name, p], k) => {
+      const g = p.grad ?? (p.grad = new Float32Array(p.size));
+      const a0 = own.weight / W;
+      for (let i = 0; i < g.length; i++) g[i]! *= a0;
+      for (const r of results) {
+        const gr = r.grads[k];
+        if (!gr || gr.length !== g.length) throw new RangeError(`QLearner: a gradient helper returned ${gr ? gr.length : "no"} values for "${name}", expected ${g.length}`);
+        const a = r.weight / W;
+        for (let i = 0; i < g.length; i++) g[i]! += a * gr[i]!;
+      }
+    });
+    return stats;
   }
 
   /** Hard copy every targetUpdateInterval episodes, or a soft step with τ after every update. */
@@ -191,6 +328,10 @@ export interface LearnerForward {
   qTot: Tensor;
   targets: Tensor;
   mask: Float32Array;
+}
+
+function nonFiniteLoss(s: Omit<LearnerStats, "gradNorm">): NonFiniteError {
+  return new NonFiniteError(`QLearner: the loss is ${s.loss} (Q_tot mean ${s.qTotMean}, target mean ${s.targetMean}); training stopped before the parameters were touched`);
 }
 
 function expandMask(mask: Float32Array, cols: number): Float32Array {

@@ -7,13 +7,12 @@ import type { MultiAgentEnv } from "../envs/env.ts";
 import { makeEnv } from "../envs/registry.ts";
 import { Rng } from "../tensor/random.ts";
 import { epsilonAt } from "./action_selection.ts";
-import { makeAgent } from "./agents.ts";
 import { ReplayBuffer } from "./buffer.ts";
 import type { QMixConfig } from "./config.ts";
 import type { InputOptions } from "./inputs.ts";
 import { inputDim } from "./inputs.ts";
-import { type LearnerStats, QLearner } from "./learner.ts";
-import { type Mixer, QMixer, VDNMixer } from "./mixers.ts";
+import { type GradientHelper, type LearnerConfig, type LearnerStats, QLearner } from "./learner.ts";
+import { type NetworkSpec, buildNetworks } from "./networks.ts";
 import { DecentralisedPolicy, type PolicySpec } from "./policy.ts";
 import { ParallelRunner } from "./runner.ts";
 
@@ -44,6 +43,15 @@ export function deriveSeed(seed: number, stream: number, k: number): number {
 
 const STREAM_NET = 1, STREAM_EXPLORE = 2, STREAM_SAMPLE = 3, STREAM_TRAIN_ENV = 4, STREAM_TEST_ENV = 5, STREAM_TEST_ACT = 6;
 
+export interface TrainerOptions {
+  /**
+   * Makes the `learnerThreads − 1` gradient helpers (src/node/parallel.ts
+   * for Node's worker threads). Without it the learner runs on this thread
+   * whatever `learnerThreads` says.
+   */
+  gradientHelpers?: (count: number, spec: NetworkSpec, learner: LearnerConfig) => GradientHelper[];
+}
+
 export class Trainer {
   readonly envs: MultiAgentEnv[];
   readonly testEnv: MultiAgentEnv;
@@ -60,7 +68,11 @@ export class Trainer {
   testRuns = 0;
   best: { returnMean: number; tEnv: number; weights: Map<string, Float32Array> } | null = null;
 
-  constructor(readonly config: QMixConfig, makeEnvFn: (name: string, options: Record<string, unknown>) => MultiAgentEnv = makeEnv) {
+  constructor(
+    readonly config: QMixConfig,
+    makeEnvFn: (name: string, options: Record<string, unknown>) => MultiAgentEnv = makeEnv,
+    options: TrainerOptions = {},
+  ) {
     const c = config;
     this.envs = [];
     for (let e = 0; e < c.batchSizeRun; e++) this.envs.push(makeEnvFn(c.env, { ...c.envArgs, seed: deriveSeed(c.seed, STREAM_TRAIN_ENV, e) }));
@@ -69,16 +81,21 @@ export class Trainer {
     const inputs: InputOptions = { lastAction: c.obsLastAction, agentId: c.obsAgentId };
     const netRng = new Rng(deriveSeed(c.seed, STREAM_NET, 0));
     const D = inputDim(env.obsDim, env.nActions, env.nAgents, inputs);
-    const agent = makeAgent(c.agent, D, c.rnnHiddenDim, env.nActions, netRng);
-    const mixer: Mixer | null = c.mixer === "qmix"
-      ? new QMixer(env.nAgents, env.stateDim, { embedDim: c.mixingEmbedDim, hypernetEmbed: c.hypernetEmbed, hypernetLayers: c.hypernetLayers }, netRng)
-      : c.mixer === "vdn" ? new VDNMixer(env.nAgents) : null;
-    this.learner = new QLearner(agent, mixer, {
+    const netSpec: NetworkSpec = {
+      agent: c.agent, inputDim: D, hidden: c.rnnHiddenDim, nActions: env.nActions, mixer: c.mixer, nAgents: env.nAgents,
+      stateDim: env.stateDim, embedDim: c.mixingEmbedDim, hypernetEmbed: c.hypernetEmbed, hypernetLayers: c.hypernetLayers,
+    };
+    const { agent, mixer } = buildNetworks(netSpec, netRng);
+    const learnerConfig: LearnerConfig = {
       nAgents: env.nAgents, nActions: env.nActions, obsDim: env.obsDim, stateDim: env.stateDim, inputs,
       gamma: c.gamma, doubleQ: c.doubleQ, gradNormClip: c.gradNormClip, optimizer: c.optimizer, lr: c.lr,
       optimAlpha: c.optimAlpha, optimEps: c.optimEps, targetUpdateInterval: c.targetUpdateInterval,
       targetTau: c.targetTau, tdLambda: c.tdLambda, halfLoss: c.halfLoss,
-    });
+    };
+    this.learner = new QLearner(agent, mixer, learnerConfig);
+    if (c.learnerThreads > 1 && options.gradientHelpers) {
+      this.learner.setHelpers(options.gradientHelpers(c.learnerThreads - 1, netSpec, learnerConfig));
+    }
     const spec: PolicySpec = { agent: c.agent, hidden: c.rnnHiddenDim, nAgents: env.nAgents, obsDim: env.obsDim, nActions: env.nActions, inputs };
     this.policy = new DecentralisedPolicy(agent, spec);
     this.buffer = new ReplayBuffer(env, c.bufferSize, env.episodeLimit);
@@ -126,6 +143,11 @@ export class Trainer {
       this.best = { returnMean: r.returnMean, tEnv: this.tEnv, weights: snapshot(this.learner) };
     }
     return r;
+  }
+
+  /** Stops the learner's gradient helpers (worker threads); the trainer then updates on one thread. */
+  close(): void {
+    this.learner.closeHelpers();
   }
 
   /** All online weights by pymarl name, copied. */

@@ -122,5 +122,9 @@ export { m, code };
     expect(t.status, t.stderr).toBe(0);
     const config = JSON.parse(readFileSync(join(app, "run", "config.json"), "utf8")) as Record<string, unknown>;
     expect(config).toMatchObject({ env: "two_step", agent: "ff", mixingEmbedDim: 8, bufferSize: 500, tMax: 200 });
+    // Updates shared with a worker thread load the compiled worker (dist/node/learner_worker.js).
+    const p = spawnSync(bin, ["train", "--env", "simple_spread_v3", "--steps", "1200", "--set", "learnerThreads=2", "--out", "run2", "--quiet"], { cwd: app, encoding: "utf8", timeout: 120_000 });
+    expect(p.status, p.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(app, "run2", "config.json"), "utf8"))).toMatchObject({ learnerThreads: 2, tMax: 1200 });
   });
 });
