@@ -7,6 +7,7 @@
 //
 //   npx tsx bench/train.ts [--steps N] [--set key=value ...] [--json]
 
+import { workerGradientHelpers } from "../src/node/parallel.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import "../src/envs/index.ts";
@@ -22,7 +23,8 @@ args.forEach((a, i) => { if (a === "--set" && args[i + 1]) { const [k, v] = pars
 const preset = JSON.parse(readFileSync(join(import.meta.dirname, "..", "presets", "simple_spread_v3.json"), "utf8")) as Record<string, unknown>;
 delete preset._about;
 const config = resolveConfig(["preset", preset], ["bench", { tMax: steps, testNEpisode: 0, saveInterval: 0, ...sets }]);
-const trainer = new Trainer(config);
+// learnerThreads > 1 shares each update with worker threads, as the CLI does.
+const trainer = new Trainer(config, undefined, { gradientHelpers: workerGradientHelpers });
 
 const mb = () => process.memoryUsage().rss / 2 ** 20;
 const samples: Array<[number, number]> = [[0, mb()]];
@@ -46,6 +48,7 @@ if (hasFlag("--json")) {
   console.log(JSON.stringify(result));
 } else {
   console.log(`QMIX training on simple_spread_v3, ${environment()}`);
-  console.log(`${result.steps} env steps, ${result.updates} updates in ${result.seconds} s: ${result.steps_per_sec} env steps/s (batchSizeRun ${config.batchSizeRun})`);
+  console.log(`${result.steps} env steps, ${result.updates} updates in ${result.seconds} s: ${result.steps_per_sec} env steps/s (batchSizeRun ${config.batchSizeRun}, updatesPerBatch ${config.updatesPerBatch}, learnerThreads ${config.learnerThreads})`);
   console.log(`resident memory (MB) over the run: ${samples.map(([t, m]) => `${t}:${m.toFixed(0)}`).join(" ")}`);
 }
+trainer.close();
