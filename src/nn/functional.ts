@@ -6,7 +6,9 @@ import { reshape } from "../autograd/shape.ts";
 import { gradOf, needsGrad, record } from "../autograd/tape.ts";
 import { addColumnSums, addRowVector, matmulNN, matmulNT, matmulTN } from "../tensor/matmul.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
+import { wasmAvailable } from "../tensor/wasm/backend.ts";
 import { type GruGates, type GruGrads, wasmGruAvailable, wasmGruBackward, wasmGruForward } from "../tensor/wasm/gru.ts";
+import { wasmLinearBackward, wasmLinearForward } from "../tensor/wasm/linear.ts";
 
 /** y = x Wᵀ + b over the last axis of x: x [..., in], W [out, in], b [out] → [..., out] (PyTorch's Linear). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -20,15 +22,33 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   const rows = x.size / inp;
   const y = new Float32Array(rows * out);
-  matmulNT(x.data, weight.data, y, rows, inp, out);
-  if (bias) addRowVector(y, bias.data, rows, out);
+  // Large layers go to WebAssembly in one trip each way (src/tensor/wasm/linear.ts).
+  const fused = rows * inp * out >= FUSED_MIN_WORK && wasmAvailable();
+  if (fused) {
+    wasmLinearForward(x.data, weight.data, bias ? bias.data : null, y, rows, inp, out);
+  } else {
+    matmulNT(x.data, weight.data, y, rows, inp, out);
+    if (bias) addRowVector(y, bias.data, rows, out);
+  }
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(new Tensor(y, [...x.shape.slice(0, -1), out]), "linear", inputs, (g) => {
+    if (fused) {
+      // Read freshness before gradOf creates the arrays: fresh ones start as zeros inside wasm memory.
+      const dxFresh = x.grad === null, dWFresh = weight.grad === null, dbFresh = bias?.grad === null;
+      wasmLinearBackward(g, x.data, weight.data, rows, inp, out, {
+        dx: x.requiresGrad ? gradOf(x) : null, dW: weight.requiresGrad ? gradOf(weight) : null,
+        db: bias?.requiresGrad ? gradOf(bias) : null, dxFresh, dWFresh, dbFresh,
+      });
+      return;
+    }
     if (x.requiresGrad) matmulNN(g, weight.data, gradOf(x), rows, out, inp);
     if (weight.requiresGrad) matmulTN(g, x.data, gradOf(weight), out, rows, inp);
     if (bias?.requiresGrad) addColumnSums(g, gradOf(bias), rows, out);
   });
 }
+
+/** Below this many multiply-adds a layer stays in JS, where a trip into WebAssembly costs more than it saves. */
+const FUSED_MIN_WORK = 1024;
 
 /**
  * The GRU recurrence over T steps, PyTorch's GRUCell equations (gates r, z, n):

@@ -5,6 +5,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { add, mulScalar } from "../../src/autograd/elementwise.ts";
 import { select } from "../../src/autograd/shape.ts";
 import { gruCell, gruSequence, linear } from "../../src/nn/functional.ts";
 import { maskedMeanSquare, maskedMeanSquareComposed, mseLoss } from "../../src/nn/loss.ts";
@@ -48,6 +49,32 @@ describe("linear: backward matches finite differences", () => {
         expect(gradCheck(linear, [x, w, b], { wrt: [1, 2] })).toBeLessThan(GRAD_TOL);
       }),
       RUNS,
+    );
+  });
+});
+
+describe("linear at sizes that take the fused WebAssembly path (rows·in·out ≥ 1024)", () => {
+  const arbBig = fc
+    .tuple(fc.integer({ min: 24, max: 40 }), fc.integer({ min: 6, max: 9 }), fc.integer({ min: 8, max: 12 }), fc.boolean())
+    .chain(([rows, inp, out, threeD]) =>
+      fc.tuple(arbTensor(threeD ? [2, rows / 2 | 0, inp] : [rows, inp]), arbTensor([out, inp], W), arbTensor([out], W)));
+
+  it("fresh gradients, with and without bias", () => {
+    fc.assert(
+      fc.property(arbBig, ([x, w, b]) => {
+        expect(gradCheck(linear, [x, w, b])).toBeLessThan(GRAD_TOL);
+        expect(gradCheck((a, c) => linear(a, c), [x, w])).toBeLessThan(GRAD_TOL);
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it("accumulating into gradients that already hold values (input and weights used twice)", () => {
+    fc.assert(
+      fc.property(arbBig, ([x, w, b]) => {
+        expect(gradCheck((a, c, d) => add(linear(a, c, d), mulScalar(linear(a, c, d), 2)), [x, w, b])).toBeLessThan(GRAD_TOL);
+      }),
+      { numRuns: 12 },
     );
   });
 });

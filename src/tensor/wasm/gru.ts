@@ -27,7 +27,7 @@ export function setWasmGruEnabled(on: boolean): void {
 }
 
 /** Byte offsets of consecutive regions in wasm memory, each 16-byte aligned and followed by SLACK bytes. */
-class Layout {
+export class Layout {
   end = 0;
   take(floats: number): number {
     const at = this.end;
