@@ -4,7 +4,7 @@
 
 import { broadcastIndex, broadcastShapes, isSuffix } from "../tensor/broadcast.ts";
 import { type Shape, ShapeError, Tensor, sameShape, shapeSize } from "../tensor/tensor.ts";
-import { gradOf, needsGrad, record } from "./tape.ts";
+import { accumulateGrad, gradOf, needsGrad, record } from "./tape.ts";
 
 type Fwd = (x: number) => number;
 /** Gradient of the input from x, the output y and the output gradient g. */
@@ -37,7 +37,9 @@ export function relu(x: Tensor): Tensor {
   // here). NaN stays NaN, as in PyTorch.
   for (let i = 0; i < n; i++) { const v = xd[i]!; yd[i] = v * +(v > 0) + 0; } // + 0 turns −0 into 0
   return record(new Tensor(yd, x.shape), "relu", [x], (g) => {
-    const gx = gradOf(x);
+    // The upstream gradient is ours to overwrite (see accumulateGrad): no allocation when x has no gradient yet.
+    if (x.grad === null) { for (let i = 0; i < n; i++) g[i]! *= +(xd[i]! > 0); x.grad = g; return; }
+    const gx = x.grad;
     for (let i = 0; i < n; i++) gx[i]! += g[i]! * +(xd[i]! > 0);
   });
 }
@@ -47,8 +49,13 @@ export function elu(x: Tensor, alpha = 1): Tensor {
   const xd = x.data, n = x.size, yd = new Float32Array(n);
   for (let i = 0; i < n; i++) { const v = xd[i]!; yd[i] = v > 0 ? v : alpha * Math.expm1(v); }
   return record(new Tensor(yd, x.shape), "elu", [x], (g) => {
-    const gx = gradOf(x);
     // For x ≤ 0, d/dx α(eˣ − 1) = αeˣ = y + α.
+    if (x.grad === null) {
+      for (let i = 0; i < n; i++) { const c = +(xd[i]! > 0); g[i]! *= c + (1 - c) * (yd[i]! + alpha); }
+      x.grad = g;
+      return;
+    }
+    const gx = x.grad;
     for (let i = 0; i < n; i++) { const c = +(xd[i]! > 0); gx[i]! += g[i]! * (c + (1 - c) * (yd[i]! + alpha)); }
   });
 }
@@ -58,7 +65,12 @@ export function abs(x: Tensor): Tensor {
   const xd = x.data, n = x.size, yd = new Float32Array(n);
   for (let i = 0; i < n; i++) yd[i] = Math.abs(xd[i]!);
   return record(new Tensor(yd, x.shape), "abs", [x], (g) => {
-    const gx = gradOf(x);
+    if (x.grad === null) {
+      for (let i = 0; i < n; i++) { const v = xd[i]!; g[i]! *= +(v > 0) - +(v < 0); }
+      x.grad = g;
+      return;
+    }
+    const gx = x.grad;
     for (let i = 0; i < n; i++) { const v = xd[i]!; gx[i]! += g[i]! * (+(v > 0) - +(v < 0)); }
   });
 }
@@ -138,6 +150,17 @@ function binary(kind: Bin, name: string, a: Tensor, b: Tensor): Tensor {
     const x = ad[ia ? ia[k]! : k]!, y = bd[ib ? ib[k]! : k]!;
     yd[k] = kind === Bin.Add ? x + y : kind === Bin.Sub ? x - y : kind === Bin.Mul ? x * y
       : kind === Bin.Div ? x / y : kind === Bin.Max ? (x >= y ? x : y) : (x <= y ? x : y);
+  }
+  if ((kind === Bin.Add || kind === Bin.Sub) && ia === null && ib === null) {
+    // Same shapes: a's gradient is g itself (handed over, not copied), b's ±g.
+    return record(new Tensor(yd, shape), name, [a, b], (g) => {
+      if (b.requiresGrad) {
+        const gb = gradOf(b);
+        if (kind === Bin.Add) for (let k = 0; k < size; k++) gb[k]! += g[k]!;
+        else for (let k = 0; k < size; k++) gb[k]! -= g[k]!;
+      }
+      if (a.requiresGrad) accumulateGrad(a, g);
+    });
   }
   return record(new Tensor(yd, shape), name, [a, b], (g) => {
     // Gradients reduce back to each operand's shape by summing over the

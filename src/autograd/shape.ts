@@ -2,7 +2,7 @@
 // stack, slice, select, gather. Backward passes move gradients the opposite way.
 
 import { ShapeError, Tensor, fmt, normAxis, shapeSize, stridesOf } from "../tensor/tensor.ts";
-import { gradOf, record } from "./tape.ts";
+import { accumulateGrad, gradOf, record } from "./tape.ts";
 
 /** Same elements, new shape (one dimension may be -1). Shares storage. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -17,10 +17,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (shapeSize(s, "reshape") !== x.size) {
     throw new ShapeError(`reshape: cannot view shape ${fmt(x.shape)} (${x.size} elements) as ${fmt(shape)} (${shapeSize(s)} elements)`);
   }
-  return record(new Tensor(x.data, s), "reshape", [x], (g) => {
-    const gx = gradOf(x);
-    for (let i = 0; i < g.length; i++) gx[i]! += g[i]!;
-  });
+  return record(new Tensor(x.data, s), "reshape", [x], (g) => accumulateGrad(x, g));
 }
 
 /** Reorders dimensions: out.shape[i] = x.shape[perm[i]]. Copies. */

@@ -45,6 +45,19 @@ export function gradOf(t: Tensor): Float32Array {
 }
 
 /**
+ * Adds g into t's gradient. When t has none yet it takes g itself, with no
+ * copy: allowed for the upstream gradient a backward callback receives
+ * (its output drops it right after the callback), handed to one input only,
+ * and not read by the callback afterwards. Every gradient array then has
+ * exactly one live owner, so later in-place accumulation is safe.
+ */
+export function accumulateGrad(t: Tensor, g: Float32Array): void {
+  if (t.grad === null) { t.grad = g; return; }
+  const d = t.grad;
+  for (let i = 0; i < d.length; i++) d[i]! += g[i]!;
+}
+
+/**
  * Backpropagates from `root`. With no `grad`, root must hold one element
  * (a loss). Gradients accumulate into leaves' `.grad`; intermediate tensors
  * drop their gradients and nodes afterwards, so the graph can be freed.

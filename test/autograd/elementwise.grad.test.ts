@@ -8,6 +8,7 @@ import {
   abs, add, addScalar, clamp, div, elu, exp, log, maskedFill, maximum, minimum, mul, mulScalar, neg, relu,
   sigmoid, sqrt, square, sub, tanh, where,
 } from "../../src/autograd/elementwise.ts";
+import { reshape } from "../../src/autograd/shape.ts";
 import { Tensor, shapeSize } from "../../src/tensor/tensor.ts";
 import {
   GRAD_TOL, GRID, type TensorOptions, arbBroadcastShapes, arbBroadcastTriple, arbMask, arbOperandShape,
@@ -147,4 +148,29 @@ describe("selection ops: backward matches finite differences", () => {
       RUNS,
     );
   });
+});
+
+// Backward hands the upstream gradient to an input without copying when the
+// input has none yet (accumulateGrad, and relu/elu/abs in place). These
+// graphs reuse one tensor along several paths, so a handed-over array is
+// later accumulated into, and two inputs may be the same tensor.
+describe("gradient hand-over: tensors reused along several paths", () => {
+  const graphs: Array<[string, (x: Tensor) => Tensor]> = [
+    ["add(x, x)", (x) => add(x, x)],
+    ["sub(x, x) + x", (x) => add(sub(x, x), x)],
+    ["relu(x) + relu(x)·2", (x) => add(relu(x), mulScalar(relu(x), 2))],
+    ["abs(x) + elu(x) − x", (x) => sub(add(abs(x), elu(x)), x)],
+    ["elu(relu(x) + x) + x", (x) => add(elu(add(relu(x), x)), x)],
+    ["reshape(relu(x)) + reshape(x)", (x) => add(reshape(relu(x), [x.size]), reshape(mulScalar(x, 3), [x.size]))],
+  ];
+  for (const [name, f] of graphs) {
+    it(name, () => {
+      fc.assert(
+        fc.property(arbShape(3, 24).chain((s) => arbTensor(s, { awayFrom: [0] })), (x) => {
+          expect(gradCheck(f, x)).toBeLessThan(GRAD_TOL);
+        }),
+        RUNS,
+      );
+    });
+  }
 });
