@@ -44,7 +44,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { relu } from "../src/autograd/elementwise.ts";
 import { backward } from "../src/autograd/tape.ts";
-import { gruSequence, linear } from "../src/nn/functional.ts";
+import { gruLayer } from "../src/nn/functional.ts";
 import { clipGradNorm } from "../src/nn/optim.ts";
 import { RNNAgent } from "../src/qmix/agents.ts";
 import { type EpisodeBatch, emptyBatch } from "../src/qmix/batch.ts";
@@ -196,8 +196,7 @@ function breakdown(learner: QLearner, batch: EpisodeBatch, warmup: number, updat
     net.unroll = (inputs: Tensor): Tensor => { // mirrors RNNAgent.unroll
       const R = inputs.shape[1]!;
       const x = phases.time(`fwd ${label} agent: fc1 + relu`, () => relu(net.fc1.forward(inputs)));
-      const gi = phases.time(`fwd ${label} agent: GRU input projection`, () => linear(x, net.rnn.weight_ih, net.rnn.bias_ih));
-      const hs = phases.time(`fwd ${label} agent: GRU recurrence (gruSequence)`, () => gruSequence(gi, zeros([R, net.hiddenDim]), net.rnn.weight_hh, net.rnn.bias_hh));
+      const hs = phases.time(`fwd ${label} agent: GRU layer (input projection + recurrence)`, () => gruLayer(x, net.rnn.weight_ih, net.rnn.bias_ih, zeros([R, net.hiddenDim]), net.rnn.weight_hh, net.rnn.bias_hh));
       return phases.time(`fwd ${label} agent: fc2`, () => net.fc2.forward(hs));
     };
   }
@@ -248,6 +247,7 @@ function wrapBackwards(root: Tensor, ph: Phases, weightName: Map<Tensor, string>
     let key = `bwd ${node.op}`;
     if (node.op === "linear") key = `bwd linear ${weightName.get(node.inputs[1]!) ?? "?"}`;
     if (node.op === "gruSequence") key = "bwd gruSequence (recurrence + W_hh grad)";
+    if (node.op === "gruLayer") key = "bwd gruLayer (recurrence, then input projection)";
     const f = node.backward.bind(node);
     node.backward = (g: Float32Array) => ph.time(key, () => f(g));
     for (const x of node.inputs) stack.push(x);

@@ -8,6 +8,7 @@ import { addColumnSums, addRowVector, matmulNN, matmulNT, matmulTN } from "../te
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
 import { wasmAvailable } from "../tensor/wasm/backend.ts";
 import { type GruGates, type GruGrads, wasmGruAvailable, wasmGruBackward, wasmGruForward } from "../tensor/wasm/gru.ts";
+import { wasmGruLayerBackward, wasmGruLayerForward } from "../tensor/wasm/gru_layer.ts";
 import { wasmLinearBackward, wasmLinearForward } from "../tensor/wasm/linear.ts";
 
 /** y = x Wᵀ + b over the last axis of x: x [..., in], W [out, in], b [out] → [..., out] (PyTorch's Linear). */
@@ -167,6 +168,46 @@ function gruBackwardJs(
     if (T > 1) matmulTN(dgh, hs, grads.dW, H3, (T - 1) * R, H, RH3, 0, 0);
   }
   if (grads.db) addColumnSums(dgh, grads.db, T * R, H3);
+}
+
+/**
+ * A GRU layer over a sequence: x [T, R, in] → every hidden state [T, R, H],
+ * i.e. gruSequence(linear(x, W_ih, b_ih), h0, W_hh, b_hh). With the wasm
+ * backend it runs as one node and one trip into WebAssembly each way, the
+ * input projection staying in wasm memory (src/tensor/wasm/gru_layer.ts);
+ * otherwise it is exactly that composition.
+ */
+export function gruLayer(x: Tensor, weightIH: Tensor, biasIH: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Tensor): Tensor {
+  if (!wasmGruAvailable()) return gruSequence(linear(x, weightIH, biasIH), h0, weightHH, biasHH);
+  if (weightHH.ndim !== 2 || weightHH.shape[0] !== 3 * weightHH.shape[1]!) {
+    throw new ShapeError(`gru: weight_hh must be [3H, H], got ${fmt(weightHH.shape)}`);
+  }
+  const H = weightHH.shape[1]!, H3 = 3 * H;
+  if (x.ndim !== 3) throw new ShapeError(`gru: inputs must be [T, rows, in], got ${fmt(x.shape)}`);
+  const [T, R, I] = x.shape as [number, number, number];
+  if (weightIH.ndim !== 2 || weightIH.shape[0] !== H3 || weightIH.shape[1] !== I) {
+    throw new ShapeError(`gru: weight_ih must be [${H3}, ${I}] for inputs ${fmt(x.shape)} and hidden ${H}, got ${fmt(weightIH.shape)}`);
+  }
+  if (biasIH.ndim !== 1 || biasIH.shape[0] !== H3) throw new ShapeError(`gru: bias_ih must be [${H3}], got ${fmt(biasIH.shape)}`);
+  if (biasHH.ndim !== 1 || biasHH.shape[0] !== H3) throw new ShapeError(`gru: bias_hh must be [${H3}], got ${fmt(biasHH.shape)}`);
+  if (h0.ndim !== 2 || h0.shape[0] !== R || h0.shape[1] !== H) throw new ShapeError(`gru: hidden state must be [${R}, ${H}], got ${fmt(h0.shape)}`);
+  const TRH = T * R * H, sizes = { T, R, I, H };
+  const hs = new Float32Array(TRH);
+  const gates: GruGates | null = needsGrad(x, weightIH, biasIH, h0, weightHH, biasHH)
+    ? { r: new Float32Array(TRH), z: new Float32Array(TRH), n: new Float32Array(TRH), ghn: new Float32Array(TRH) }
+    : null;
+  wasmGruLayerForward(x.data, weightIH.data, biasIH.data, h0.data, weightHH.data, biasHH.data, sizes, hs, gates);
+  return record(new Tensor(hs, [T, R, H]), "gruLayer", [x, weightIH, biasIH, h0, weightHH, biasHH], (G) => {
+    // Freshness is read before gradOf creates a buffer: fresh ones start as zeros inside wasm memory.
+    const slot = (t: Tensor) => {
+      if (!t.requiresGrad) return { into: null, fresh: false };
+      const fresh = t.grad === null;
+      return { into: gradOf(t), fresh };
+    };
+    wasmGruLayerBackward(G, x.data, weightIH.data, h0.data, hs, weightHH.data, gates!, sizes, {
+      dx: slot(x), dWih: slot(weightIH), dbih: slot(biasIH), dh0: slot(h0), dWhh: slot(weightHH), dbhh: slot(biasHH),
+    });
+  });
 }
 
 /** One GRUCell step: x [R, in], h [R, H] → h' [R, H]. */

@@ -4,7 +4,7 @@
 
 import { relu } from "../autograd/elementwise.ts";
 import { reshape } from "../autograd/shape.ts";
-import { linear, gruSequence } from "../nn/functional.ts";
+import { gruLayer } from "../nn/functional.ts";
 import { GRUCell, Linear } from "../nn/layers.ts";
 import { Module } from "../nn/module.ts";
 import { zeros } from "../tensor/create.ts";
@@ -50,8 +50,7 @@ export class RNNAgent extends Module implements AgentNetwork {
     checkInputs("RNNAgent.unroll", inputs, this.inputDim, 3);
     const R = inputs.shape[1]!;
     const x = relu(this.fc1.forward(inputs));
-    const gi = linear(x, this.rnn.weight_ih, this.rnn.bias_ih);
-    const hs = gruSequence(gi, zeros([R, this.hiddenDim]), this.rnn.weight_hh, this.rnn.bias_hh);
+    const hs = gruLayer(x, this.rnn.weight_ih, this.rnn.bias_ih, zeros([R, this.hiddenDim]), this.rnn.weight_hh, this.rnn.bias_hh);
     return this.fc2.forward(hs);
   }
 

@@ -7,8 +7,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { add, mulScalar } from "../../src/autograd/elementwise.ts";
 import { select } from "../../src/autograd/shape.ts";
-import { gruCell, gruSequence, linear } from "../../src/nn/functional.ts";
+import { gruCell, gruLayer, gruSequence, linear } from "../../src/nn/functional.ts";
 import { maskedMeanSquare, maskedMeanSquareComposed, mseLoss } from "../../src/nn/loss.ts";
+import type { Tensor } from "../../src/tensor/tensor.ts";
 import { GRAD_TOL, arbMask, arbShape, arbTensor, gradCheck } from "../util/gradcheck.ts";
 
 const RUNS = { seed: 0x27d4eb2f, numRuns: 40 };
@@ -108,6 +109,44 @@ describe("gruSequence: backward matches finite differences", () => {
     fc.assert(
       fc.property(arbGru, (xs) => {
         expect(gradCheck((gi, h0, w, b) => select(gruSequence(gi, h0, w, b), 0, -1), xs)).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+});
+
+/** x [T, R, I], weight_ih [3H, I], bias_ih [3H], h0 [R, H], weight_hh [3H, H], bias_hh [3H]. */
+const arbGruLayer = fc
+  .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), small, small)
+  .chain(([T, R, I, H]) =>
+    fc.tuple(arbTensor([T, R, I]), arbTensor([3 * H, I], W), arbTensor([3 * H], W), arbTensor([R, H], W), arbTensor([3 * H, H], W), arbTensor([3 * H], W)));
+
+describe("gruLayer (input projection + recurrence, fused in WebAssembly): backward matches finite differences", () => {
+  it("w.r.t. x, weight_ih, bias_ih, h0, weight_hh and bias_hh", () => {
+    fc.assert(
+      fc.property(arbGruLayer, (xs) => {
+        expect(gradCheck(gruLayer, xs)).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+
+  it("w.r.t. the parameters only, and accumulating into gradients that hold values (x used twice)", () => {
+    fc.assert(
+      fc.property(arbGruLayer, ([x, wi, bi, h0, wh, bh]) => {
+        expect(gradCheck(gruLayer, [x, wi, bi, h0, wh, bh], { wrt: [1, 2, 4, 5] })).toBeLessThan(GRAD_TOL);
+        const twice = (a: Tensor, b: Tensor, c: Tensor, d: Tensor, e: Tensor, f: Tensor) => add(gruLayer(a, b, c, d, e, f), gruLayer(mulScalar(a, 0.5), b, c, d, e, f));
+        expect(gradCheck(twice, [x, wi, bi, h0, wh, bh])).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+
+  it("equals gruSequence(linear(x, W_ih, b_ih), …) forward", () => {
+    fc.assert(
+      fc.property(arbGruLayer, ([x, wi, bi, h0, wh, bh]) => {
+        const a = gruLayer(x, wi, bi, h0, wh, bh).data, b = gruSequence(linear(x, wi, bi), h0, wh, bh).data;
+        for (let k = 0; k < a.length; k++) expect(Math.abs(a[k]! - b[k]!)).toBeLessThan(1e-6);
       }),
       RUNS,
     );

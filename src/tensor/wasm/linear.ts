@@ -16,7 +16,7 @@ function expectLength(x: Float32Array, want: number, what: string, op: string): 
 }
 
 /** Fills heap[at, at + rows·cols) with `row` repeated (doubling copies, memcpy speed). */
-function fillRows(heap: Float32Array, at: number, row: Float32Array, rows: number): void {
+export function fillRows(heap: Float32Array, at: number, row: Float32Array, rows: number): void {
   const cols = row.length, total = rows * cols;
   if (total === 0) return;
   heap.set(row, at);
