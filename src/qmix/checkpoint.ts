@@ -31,6 +31,8 @@ interface Counters extends LoopCounters {
   bufferCursor: number;
   bestReturn: number | null;
   bestT: number | null;
+  /** Absent in files written before standardiseRewards existed. */
+  rewardStats?: { count: number; mean: number; m2: number };
 }
 
 export class CheckpointError extends Error {
@@ -55,6 +57,7 @@ export function encodeModel(trainer: Trainer, loop: LoopCounters): Uint8Array {
     exploreRng: trainer.exploreRng.getState(), sampleRng: trainer.sampleRng.getState(),
     bufferSize: trainer.buffer.size, bufferCursor: trainer.buffer.cursor,
     bestReturn: trainer.best?.returnMean ?? null, bestT: trainer.best?.tEnv ?? null,
+    rewardStats: { ...trainer.rewardStats },
   };
   return encodeSafetensors(t, {
     format: "qmix-ts-checkpoint",
@@ -128,6 +131,7 @@ export function restore(trainer: Trainer, model: Uint8Array, buffer?: Uint8Array
   trainer.episode = c.episode;
   trainer.updates = c.updates;
   trainer.testRuns = c.testRuns;
+  trainer.rewardStats = c.rewardStats ? { ...c.rewardStats } : { count: 0, mean: 0, m2: 0 };
   trainer.exploreRng.setState(c.exploreRng);
   trainer.sampleRng.setState(c.sampleRng);
   // The best weights themselves live in their own file; only the score is needed to keep tracking.

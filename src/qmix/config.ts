@@ -45,6 +45,14 @@ export interface QMixConfig {
   tdLambda: number;
   /** 0.5 factor on the loss. [false] */
   halfLoss: boolean;
+  /**
+   * Train on standardised rewards (r − mean) / std, with the mean and std
+   * running over every collected step; the policy is unchanged where
+   * episodes end only by time limits (as in simple_spread), Q values and
+   * losses are then in standardised units. [false, EPyMARL
+   * standardise_rewards]
+   */
+  standardiseRewards: boolean;
   /** ε-greedy start. [1.0, pymarl qmix.yaml epsilon_start] */
   epsilonStart: number;
   /** ε-greedy end. [0.05, pymarl qmix.yaml epsilon_finish] */
@@ -101,6 +109,7 @@ export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
   targetTau: 0,
   tdLambda: 0,
   halfLoss: false,
+  standardiseRewards: false,
   epsilonStart: 1.0,
   epsilonFinish: 0.05,
   epsilonAnnealTime: 50000,
@@ -151,6 +160,7 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   targetTau: { kind: "num", min: 0, max: 1 },
   tdLambda: { kind: "num", min: 0, max: 1 },
   halfLoss: { kind: "bool" },
+  standardiseRewards: { kind: "bool" },
   epsilonStart: { kind: "num", min: 0, max: 1 },
   epsilonFinish: { kind: "num", min: 0, max: 1 },
   epsilonAnnealTime: { kind: "int", min: 0 },

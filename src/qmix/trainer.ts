@@ -67,6 +67,8 @@ export class Trainer {
   updates = 0;
   testRuns = 0;
   best: { returnMean: number; tEnv: number; weights: Map<string, Float32Array> } | null = null;
+  /** Running count, mean and sum of squared deviations of the collected rewards (Chan et al.'s parallel update), for standardiseRewards. */
+  rewardStats = { count: 0, mean: 0, m2: 0 };
 
   constructor(
     readonly config: QMixConfig,
@@ -116,17 +118,41 @@ export class Trainer {
     const seeds = this.envs.map((_, e) => deriveSeed(c.seed, STREAM_TRAIN_ENV, this.episode + e));
     const res = this.runner.run(eps, this.exploreRng, seeds);
     this.buffer.insert(res.batch);
+    if (c.standardiseRewards) this.observeRewards(res.batch.reward, res.batch.filled);
     this.tEnv += res.steps;
     this.episode += this.envs.length;
     let stats: LearnerStats | null = null;
     for (let k = 0; k < c.updatesPerBatch && this.buffer.canSample(c.batchSize); k++) {
       const batch = this.buffer.sample(c.batchSize, this.sampleRng);
+      if (c.standardiseRewards) this.standardise(batch.reward);
       stats = this.learner.train(batch, this.episode);
       this.updates++;
     }
     let sum = 0;
     for (const r of res.returns) sum += r;
     return { tEnv: this.tEnv, episode: this.episode, updates: this.updates, epsilon: eps, trainReturnMean: sum / res.returns.length, learner: stats };
+  }
+
+  /** Folds the rewards of filled steps into the running statistics. */
+  private observeRewards(reward: Float32Array, filled: Uint8Array): void {
+    let n = 0, sum = 0;
+    for (let k = 0; k < reward.length; k++) if (filled[k]) { n++; sum += reward[k]!; }
+    if (n === 0) return;
+    const mean = sum / n;
+    let m2 = 0;
+    for (let k = 0; k < reward.length; k++) if (filled[k]) m2 += (reward[k]! - mean) ** 2;
+    const s = this.rewardStats, total = s.count + n, delta = mean - s.mean;
+    s.m2 += m2 + (delta * delta * s.count * n) / total;
+    s.mean += (delta * n) / total;
+    s.count = total;
+  }
+
+  /** r ← (r − mean) / std in place (a zero std counts as 1: constant rewards are only centred). */
+  private standardise(reward: Float32Array): void {
+    const s = this.rewardStats;
+    const std = Math.sqrt(s.count > 1 ? s.m2 / s.count : 1) || 1;
+    const inv = 1 / Math.max(std, 1e-8);
+    for (let k = 0; k < reward.length; k++) reward[k] = (reward[k]! - s.mean) * inv;
   }
 
   /** Greedy episodes (ε = 0) on the test environment, seeded per test run. */
