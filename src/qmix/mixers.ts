@@ -8,7 +8,8 @@ import { reshape } from "../autograd/shape.ts";
 import { type Layer, Linear, ReLU, Sequential } from "../nn/layers.ts";
 import { Module } from "../nn/module.ts";
 import { Rng } from "../tensor/random.ts";
-import { ShapeError, type Tensor, fmt } from "../tensor/tensor.ts";
+import { gradOf, record } from "../autograd/tape.ts";
+import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
 
 export interface Mixer extends Module {
   readonly nAgents: number;
@@ -75,13 +76,80 @@ export class QMixer extends Module implements Mixer {
     if (states.ndim !== 2 || states.shape[0] !== R || states.shape[1] !== this.stateDim) {
       throw new ShapeError(`QMixer: states must be [${R}, ${this.stateDim}] to match agent Qs ${fmt(qs.shape)}, got ${fmt(states.shape)}`);
     }
-    const w1 = reshape(abs(this.hyper_w_1.forward(states)), [R, n, E]);
-    const b1 = reshape(this.hyper_b_1.forward(states), [R, 1, E]);
-    const hidden = elu(add(matmul(reshape(qs, [R, 1, n]), w1), b1));
-    const wFinal = reshape(abs(this.hyper_w_final.forward(states)), [R, E, 1]);
-    const v = reshape(this.V.forward(states), [R, 1, 1]);
-    return reshape(add(matmul(hidden, wFinal), v), [R, 1]);
+    const w1 = this.hyper_w_1.forward(states);
+    const b1 = this.hyper_b_1.forward(states);
+    const wFinal = this.hyper_w_final.forward(states);
+    const v = this.V.forward(states);
+    return monotonicMix(qs, w1, b1, wFinal, v, n, E);
   }
+}
+
+/**
+ * The mixing network itself, row by row, as one op with its own backward:
+ *   hidden = ELU(q · |W₁| + b₁),  Q_tot = hidden · |W_final| + V,
+ * with q [R, n], W₁ [R, n·E] (agent i's weights at i·E…), b₁ [R, E],
+ * W_final [R, E], V [R, 1] → [R, 1]. Equal to the composition
+ * reshape/abs/bmm/add/elu of pymarl's QMixer (monotonicMixComposed below,
+ * kept for the tests), without its six intermediate tensors and their
+ * generic backward passes. |·| has gradient sign(·), 0 at 0, as PyTorch.
+ */
+export function monotonicMix(qs: Tensor, w1: Tensor, b1: Tensor, wFinal: Tensor, v: Tensor, n: number, E: number): Tensor {
+  const R = qs.shape[0]!;
+  const expect = (t: Tensor, cols: number, name: string) => {
+    if (t.ndim !== 2 || t.shape[0] !== R || t.shape[1] !== cols) throw new ShapeError(`monotonicMix: ${name} must be [${R}, ${cols}], got ${fmt(t.shape)}`);
+  };
+  expect(qs, n, "agent Qs"); expect(w1, n * E, "W₁"); expect(b1, E, "b₁"); expect(wFinal, E, "W_final"); expect(v, 1, "V");
+  const q = qs.data, a = w1.data, b = b1.data, f = wFinal.data, vd = v.data;
+  // The hidden layer's ELU outputs are kept for backward: ELU keeps the sign,
+  // and below 0 its slope e^h is the output + 1, so no exp is needed there.
+  const hid = new Float32Array(R * E), out = new Float32Array(R), acc = new Float64Array(E);
+  for (let r = 0; r < R; r++) {
+    const qo = r * n, ao = r * n * E, eo = r * E;
+    for (let e = 0; e < E; e++) acc[e] = b[eo + e]!;
+    for (let i = 0; i < n; i++) {
+      const qi = q[qo + i]!, row = ao + i * E;
+      for (let e = 0; e < E; e++) acc[e]! += qi * Math.abs(a[row + e]!);
+    }
+    let y = vd[r]!;
+    for (let e = 0; e < E; e++) {
+      const h = acc[e]!, act = h > 0 ? h : Math.expm1(h);
+      hid[eo + e] = act;
+      y += act * Math.abs(f[eo + e]!);
+    }
+    out[r] = y;
+  }
+  return record(new Tensor(out, [R, 1]), "monotonicMix", [qs, w1, b1, wFinal, v], (g) => {
+    const dq = qs.requiresGrad ? gradOf(qs) : null, da = w1.requiresGrad ? gradOf(w1) : null;
+    const db = b1.requiresGrad ? gradOf(b1) : null, df = wFinal.requiresGrad ? gradOf(wFinal) : null;
+    const dv = v.requiresGrad ? gradOf(v) : null;
+    const dh = new Float64Array(E);
+    for (let r = 0; r < R; r++) {
+      const gr = g[r]!, qo = r * n, ao = r * n * E, eo = r * E;
+      if (dv) dv[r]! += gr;
+      for (let e = 0; e < E; e++) {
+        const act = hid[eo + e]!, fe = f[eo + e]!;
+        if (df) df[eo + e]! += gr * act * (+(fe > 0) - +(fe < 0));
+        dh[e] = gr * Math.abs(fe) * (act > 0 ? 1 : act + 1);
+      }
+      if (db) for (let e = 0; e < E; e++) db[eo + e]! += dh[e]!;
+      for (let i = 0; i < n; i++) {
+        const qi = q[qo + i]!, row = ao + i * E;
+        if (da) for (let e = 0; e < E; e++) { const w = a[row + e]!; da[row + e]! += dh[e]! * qi * (+(w > 0) - +(w < 0)); }
+        if (dq) {
+          let s = 0;
+          for (let e = 0; e < E; e++) s += dh[e]! * Math.abs(a[row + e]!);
+          dq[qo + i]! += s;
+        }
+      }
+    }
+  });
+}
+
+/** monotonicMix written with the generic ops, as pymarl writes it; the reference the fused op is tested against. */
+export function monotonicMixComposed(qs: Tensor, w1: Tensor, b1: Tensor, wFinal: Tensor, v: Tensor, n: number, E: number): Tensor {
+  const R = qs.shape[0]!;
+  const hidden = elu(add(matmul(reshape(qs, [R, 1, n]), reshape(abs(w1), [R, n, E])), reshape(b1, [R, 1, E])));
+  return reshape(add(matmul(hidden, reshape(abs(wFinal), [R, E, 1])), reshape(v, [R, 1, 1])), [R, 1]);
 }
 
 export type MixerKind = "qmix" | "vdn" | "none";

@@ -19,7 +19,8 @@ import { abs, add, elu } from "../../src/autograd/elementwise.ts";
 import { matmul } from "../../src/autograd/matmul.ts";
 import { reshape } from "../../src/autograd/shape.ts";
 import { backward, gradOf, noGrad, record } from "../../src/autograd/tape.ts";
-import { QMixer, VDNMixer } from "../../src/qmix/mixers.ts";
+import { QMixer, VDNMixer, monotonicMix, monotonicMixComposed } from "../../src/qmix/mixers.ts";
+import { GRAD_TOL, arbTensor, gradCheck } from "../util/gradcheck.ts";
 import { randNormal, zeros } from "../../src/tensor/create.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { ShapeError, Tensor } from "../../src/tensor/tensor.ts";
@@ -395,5 +396,49 @@ describe("mixer shape errors name the expected and received shapes", () => {
 
   it("a correct call returns [rows, 1]", () => {
     expect(m.forward(zeros([4, 3]), states).shape).toEqual([4, 1]);
+  });
+});
+
+// The mixing network runs as one fused op (monotonicMix); it must equal the
+// composition of generic ops pymarl writes, forward and backward, and its
+// backward must match finite differences on its own.
+describe("monotonicMix: the fused mixing op", () => {
+  const arbMix = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }))
+    .chain(([R, n, E]) => fc.tuple(fc.constant([R, n, E] as const),
+      arbTensor([R, n]), arbTensor([R, n * E], { awayFrom: [0] }), arbTensor([R, E]), arbTensor([R, E], { awayFrom: [0] }), arbTensor([R, 1])));
+
+  it("backward matches finite differences w.r.t. every input", () => {
+    // ELU's second derivative jumps at 0, which central differences see as an
+    // O(step) error: b₁ (|b₁| ≥ 1.5, both signs) keeps each hidden unit on
+    // one side, as |q·|W₁|| ≤ n·0.25 ≤ 1 with q, W₁ in [−0.5, 0.5].
+    const small = { min: -0.5, max: 0.5 };
+    const arb = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }))
+      .chain(([R, n, E]) => fc.tuple(fc.constant([n, E] as const),
+        arbTensor([R, n], small), arbTensor([R, n * E], { ...small, awayFrom: [0] }), arbTensor([R, E], { min: 1.5, max: 3 }),
+        arbTensor([R, E], { awayFrom: [0] }), arbTensor([R, 1])));
+    fc.assert(fc.property(arb, ([[n, E], q, w1, b1, wf, v]) => {
+      b1.data.forEach((x, k) => { b1.data[k] = k % 2 ? -x : x; });
+      expect(gradCheck((a, b, c, d, e) => monotonicMix(a, b, c, d, e, n, E), [q, w1, b1, wf, v])).toBeLessThan(GRAD_TOL);
+    }), { seed: 17, numRuns: 60 });
+  });
+
+  it("equals pymarl's composition of reshape, abs, bmm, add and elu, values and gradients", () => {
+    fc.assert(fc.property(arbMix, ([[, n, E], q, w1, b1, wf, v]) => {
+      const inputs = [q, w1, b1, wf, v];
+      const run = (f: typeof monotonicMix) => {
+        for (const t of inputs) { t.requiresGrad = true; t.grad = null; }
+        const y = f(q, w1, b1, wf, v, n, E);
+        backward(y, new Float32Array(y.size).map((_, k) => 1 + 0.25 * k));
+        return { y: y.data.slice(), grads: inputs.map((t) => t.grad!.slice()) };
+      };
+      const a = run(monotonicMix), b = run(monotonicMixComposed);
+      for (let k = 0; k < a.y.length; k++) expect(Math.abs(a.y[k]! - b.y[k]!)).toBeLessThan(1e-5 * (1 + Math.abs(b.y[k]!)));
+      a.grads.forEach((g, j) => { for (let k = 0; k < g.length; k++) expect(Math.abs(g[k]! - b.grads[j]![k]!)).toBeLessThan(1e-5 * (1 + Math.abs(b.grads[j]![k]!))); });
+    }), { seed: 18, numRuns: 60 });
+  });
+
+  it("names the operand with the wrong shape", () => {
+    const t = (r: number, c: number) => zeros([r, c]);
+    expect(() => monotonicMix(t(4, 3), t(4, 3 * 5), t(4, 5), t(4, 4), t(4, 1), 3, 5)).toThrow(/W_final must be \[4, 5\], got \[4, 4\]/);
   });
 });
