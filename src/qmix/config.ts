@@ -53,6 +53,12 @@ export interface QMixConfig {
    * standardise_rewards]
    */
   standardiseRewards: boolean;
+  /**
+   * Store an episode's time-limit end as terminal, so its last target is the
+   * reward alone. QMIX.md §3 bootstraps there (false); with recurrent agents
+   * the bootstrap reads Q at a step the loss never trains. [false]
+   */
+  timeLimitTerminal: boolean;
   /** ε-greedy start. [1.0, pymarl qmix.yaml epsilon_start] */
   epsilonStart: number;
   /** ε-greedy end. [0.05, pymarl qmix.yaml epsilon_finish] */
@@ -110,6 +116,7 @@ export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
   tdLambda: 0,
   halfLoss: false,
   standardiseRewards: false,
+  timeLimitTerminal: false,
   epsilonStart: 1.0,
   epsilonFinish: 0.05,
   epsilonAnnealTime: 50000,
@@ -161,6 +168,7 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   tdLambda: { kind: "num", min: 0, max: 1 },
   halfLoss: { kind: "bool" },
   standardiseRewards: { kind: "bool" },
+  timeLimitTerminal: { kind: "bool" },
   epsilonStart: { kind: "num", min: 0, max: 1 },
   epsilonFinish: { kind: "num", min: 0, max: 1 },
   epsilonAnnealTime: { kind: "int", min: 0 },

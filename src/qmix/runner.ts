@@ -29,7 +29,12 @@ export class ParallelRunner {
   private readonly availBuf: Uint8Array;
   private readonly active: Uint8Array;
 
-  constructor(readonly envs: MultiAgentEnv[], readonly policy: DecentralisedPolicy) {
+  /**
+   * With timeLimitTerminal, an episode that ends at its time limit is stored
+   * as terminal (no bootstrap), against QMIX.md §3's default; see
+   * QMixConfig.timeLimitTerminal.
+   */
+  constructor(readonly envs: MultiAgentEnv[], readonly policy: DecentralisedPolicy, readonly timeLimitTerminal = false) {
     if (envs.length === 0) throw new RangeError("ParallelRunner: needs at least one environment");
     const e = envs[0]!;
     for (const other of envs) {
@@ -81,8 +86,8 @@ export class ParallelRunner {
         const res = env.step(act);
         if (!Number.isFinite(res.reward)) throw new EnvError(`${env.name}: step returned a non-finite reward (${res.reward}) at step ${t}`);
         b.reward[k] = res.reward;
-        // A time-limit end is not terminal: the target bootstraps there.
-        b.terminated[k] = res.terminated ? 1 : 0;
+        // A time-limit end is not terminal: the target bootstraps there (unless timeLimitTerminal).
+        b.terminated[k] = res.terminated || (this.timeLimitTerminal && res.truncated) ? 1 : 0;
         returns[e]! += res.reward;
         lengths[e] = t + 1;
         steps++;
