@@ -1,7 +1,10 @@
 // Builds the results table and learning-curve picture for simple_spread_v3
 // from run directories (each with config.json and metrics.jsonl):
 //
-//   npx tsx scripts/results.ts OUT_PREFIX RUN_DIR [RUN_DIR ...]
+//   npx tsx scripts/results.ts OUT_PREFIX RUN_DIR[=LABEL] [RUN_DIR[=LABEL] ...]
+//
+// LABEL (optional) replaces the algorithm name in the table and the legend,
+// e.g. to tell two settings of the same algorithm apart.
 //
 // writes OUT_PREFIX.md (a table per run: algorithm, seed, best and final
 // greedy evaluation, environment steps, wall-clock) and OUT_PREFIX.svg
@@ -22,12 +25,14 @@ interface Row { label: string; seed: number; best: number; bestT: number; final:
 
 const rows: Row[] = [];
 const series: Series[] = [];
-for (const dir of dirs) {
+for (const arg of dirs) {
+  const eq = arg.indexOf("=");
+  const dir = eq < 0 ? arg : arg.slice(0, eq), given = eq < 0 ? null : arg.slice(eq + 1);
   const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { mixer: string; seed: number };
   const lines = readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Metrics & { wall_s?: number });
   const tests = lines.filter((m) => m.test_return_mean !== undefined);
   if (tests.length === 0) continue;
-  const label = { qmix: "QMIX", vdn: "VDN", none: "IQL" }[config.mixer] ?? config.mixer;
+  const label = given ?? { qmix: "QMIX", vdn: "VDN", none: "IQL" }[config.mixer] ?? config.mixer;
   let best = tests[0]!;
   for (const m of tests) if (m.test_return_mean! > best.test_return_mean!) best = m;
   const last = tests[tests.length - 1]!;

@@ -6,7 +6,7 @@ export interface Series {
   points: Array<[number, number]>;
 }
 
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"];
 
 export function curveSvg(series: Series[], opts: { title?: string; width?: number; height?: number; yLabel?: string } = {}): string {
   const W = opts.width ?? 640, H = opts.height ?? 400, L = 64, R = 16, T = 36, B = 48;
