@@ -47,5 +47,5 @@ const md = [
   ...rows.map((r) => `| ${r.label} | ${r.seed} | ${fmt(r.best)} (${r.bestT.toLocaleString("en")}) | ${fmt(r.final)} | ${r.steps.toLocaleString("en")} | ${r.seconds === null ? "-" : `${(r.seconds / 60).toFixed(1)} min`} |`),
 ].join("\n");
 writeFileSync(`${prefix}.md`, md + "\n");
-writeFileSync(`${prefix}.svg`, curveSvg(series, { title: "simple_spread_v3 (3 agents): greedy test return, 32 episodes", width: 760, height: 440 }));
+writeFileSync(`${prefix}.svg`, curveSvg(series, { title: "simple_spread_v3 (3 agents): greedy test return, 32 episodes (axis clipped at −36)", width: 760, height: 440, yMin: -36, yMax: -10, legend: "bottom-right" }));
 console.log(md);

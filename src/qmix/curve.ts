@@ -8,13 +8,25 @@ export interface Series {
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"];
 
-export function curveSvg(series: Series[], opts: { title?: string; width?: number; height?: number; yLabel?: string } = {}): string {
+export interface CurveOptions {
+  title?: string;
+  width?: number;
+  height?: number;
+  yLabel?: string;
+  /** Fixed y range; lines outside it are clipped at the frame. [the data's range] */
+  yMin?: number;
+  yMax?: number;
+  /** Where the legend goes. ["top-left"] */
+  legend?: "top-left" | "bottom-right";
+}
+
+export function curveSvg(series: Series[], opts: CurveOptions = {}): string {
   const W = opts.width ?? 640, H = opts.height ?? 400, L = 64, R = 16, T = 36, B = 48;
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xs = all.map((p) => p[0]), ys = all.map((p) => p[1]);
   const x0 = Math.min(0, ...xs), x1 = Math.max(1, ...xs);
-  let y0 = Math.min(...ys), y1 = Math.max(...ys);
-  if (!Number.isFinite(y0)) { y0 = 0; y1 = 1; }
+  let y0 = opts.yMin ?? Math.min(...ys), y1 = opts.yMax ?? Math.max(...ys);
+  if (!Number.isFinite(y0) || !Number.isFinite(y1)) { y0 = 0; y1 = 1; }
   if (y1 - y0 < 1e-9) { y0 -= 1; y1 += 1; }
   const px = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
   const py = (y: number) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
@@ -22,6 +34,7 @@ export function curveSvg(series: Series[], opts: { title?: string; width?: numbe
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<clipPath id="plot"><rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}"/></clipPath>`);
   if (opts.title) parts.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`);
   for (let k = 0; k <= 5; k++) {
     const yv = y0 + ((y1 - y0) * k) / 5, xv = x0 + ((x1 - x0) * k) / 5;
@@ -35,8 +48,11 @@ export function curveSvg(series: Series[], opts: { title?: string; width?: numbe
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`);
-    if (pts.length) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${pts.join(" ")}"/>`);
-    parts.push(`<text x="${L + 10}" y="${T + 16 + 16 * i}" fill="${color}">${esc(s.label)}</text>`);
+    if (pts.length) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" clip-path="url(#plot)" points="${pts.join(" ")}"/>`);
+    const legend = opts.legend === "bottom-right"
+      ? `x="${W - R - 10}" y="${H - B - 10 - 16 * (series.length - 1 - i)}" text-anchor="end"`
+      : `x="${L + 10}" y="${T + 16 + 16 * i}"`;
+    parts.push(`<text ${legend} fill="${color}">${esc(s.label)}</text>`);
   });
   parts.push("</svg>");
   return parts.join("\n") + "\n";
