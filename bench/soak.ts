@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import "../src/envs/index.ts";
 import { saveCheckpoint } from "../src/node/files.ts";
+import { workerGradientHelpers } from "../src/node/parallel.ts";
 import { encodeBuffer, encodeModel } from "../src/qmix/checkpoint.ts";
 import { parseAssignment, resolveConfig } from "../src/qmix/config.ts";
 import { trainLoop } from "../src/qmix/loop.ts";
@@ -33,7 +34,7 @@ args.forEach((a, i) => { if (a === "--set" && args[i + 1]) { const [k, v] = pars
 const preset = JSON.parse(readFileSync(join(import.meta.dirname, "..", "presets", "simple_spread_v3.json"), "utf8")) as Record<string, unknown>;
 delete preset._about;
 const config = resolveConfig(["preset", preset], ["soak", { tMax: steps, ...sets }]);
-const trainer = new Trainer(config);
+const trainer = new Trainer(config, undefined, { gradientHelpers: workerGradientHelpers });
 const dir = mkdtempSync(join(tmpdir(), "qmix-soak-"));
 
 interface Sample { s: number; tEnv: number; rss: number; heap: number; arrayBuffers: number; bufferFull: boolean }
