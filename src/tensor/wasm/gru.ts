@@ -36,7 +36,8 @@ export class Layout {
   }
 }
 
-function expectLength(x: Float32Array, want: number, what: string, op: string): void {
+/** Throws a RangeError naming `what` and `op` unless x has exactly `want` elements. */
+export function expectLength(x: Float32Array, want: number, what: string, op: string): void {
   if (x.length !== want) throw new RangeError(`${op}: ${what} has ${x.length} elements, expected ${want}`);
 }
 

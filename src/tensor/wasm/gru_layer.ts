@@ -7,12 +7,8 @@
 // them and two allocations per update. Kernels and ABI: scripts/build-wasm.ts.
 
 import { wasmWorkspace } from "./backend.ts";
-import { type GruGates, Layout } from "./gru.ts";
+import { type GruGates, Layout, expectLength } from "./gru.ts";
 import { fillRows } from "./linear.ts";
-
-function expectLength(x: Float32Array, want: number, what: string, op: string): void {
-  if (x.length !== want) throw new RangeError(`${op}: ${what} has ${x.length} elements, expected ${want}`);
-}
 
 /** Sizes: T steps, R rows per step, I inputs, H hidden. */
 export interface GruLayerSizes { T: number; R: number; I: number; H: number }

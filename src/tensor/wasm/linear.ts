@@ -9,11 +9,7 @@
 // out once.
 
 import { wasmWorkspace } from "./backend.ts";
-import { Layout } from "./gru.ts";
-
-function expectLength(x: Float32Array, want: number, what: string, op: string): void {
-  if (x.length !== want) throw new RangeError(`${op}: ${what} has ${x.length} elements, expected ${want}`);
-}
+import { Layout, expectLength } from "./gru.ts";
 
 /** Fills heap[at, at + rows·cols) with `row` repeated (doubling copies, memcpy speed). */
 export function fillRows(heap: Float32Array, at: number, row: Float32Array, rows: number): void {
