@@ -57,28 +57,55 @@ export function wasmGruForward(
   gi: Float32Array, h0: Float32Array, W: Float32Array, b: Float32Array, T: number, R: number, H: number,
   hs: Float32Array, gates: GruGates | null,
 ): void {
-  const op = "wasmGruForward", RH = R * H, H3 = 3 * H, TRH = T * RH;
-  expectLength(gi, T * R * H3, `gi [${T}, ${R}, ${H3}]`, op);
-  expectLength(h0, RH, `h0 [${R}, ${H}]`, op);
+  const op = "wasmGruForward";
+  expectLength(gi, T * R * 3 * H, `gi [${T}, ${R}, ${3 * H}]`, op);
+  checkRecurrence(op, h0, W, b, T, R, H, hs, gates);
+  if (T * R * H === 0) return;
+  const L = new Layout();
+  const giP = L.take(gi.length), p = takeRecurrence(L, T, R, H, gates !== null);
+  const { ex, heap } = wasmWorkspace(L.end, op);
+  heap.set(gi, giP >>> 2);
+  runRecurrence(ex, heap, giP, p, h0, W, b, T, R, H, hs, gates);
+}
+
+/** Checks the recurrence's own operands: h0 [R,H], weight_hh [3H,H], bias_hh [3H], hs and gates [T,R,H]. */
+export function checkRecurrence(
+  op: string, h0: Float32Array, W: Float32Array, b: Float32Array, T: number, R: number, H: number,
+  hs: Float32Array, gates: GruGates | null,
+): void {
+  const H3 = 3 * H, TRH = T * R * H;
+  expectLength(h0, R * H, `h0 [${R}, ${H}]`, op);
   expectLength(W, H3 * H, `weight_hh [${H3}, ${H}]`, op);
   expectLength(b, H3, `bias_hh [${H3}]`, op);
   expectLength(hs, TRH, `hs [${T}, ${R}, ${H}]`, op);
   if (gates) for (const k of ["r", "z", "n", "ghn"] as const) expectLength(gates[k], TRH, `gates.${k}`, op);
-  if (TRH === 0) return;
+}
 
-  const L = new Layout();
-  const wP = L.take(H3 * H), wtP = L.take(H3 * H), bP = L.take(H3), ghP = L.take(R * H3), giP = L.take(gi.length);
+/** Byte offsets of gru_fwd's regions besides gi. */
+export interface RecurrenceRegions { wP: number; wtP: number; bP: number; ghP: number; hP: number; rP: number; zP: number; nP: number; ghnP: number }
+
+/** Lays out weight_hh, its transpose, bias_hh, the gh scratch, h0…hT and (when kept) the gates. */
+export function takeRecurrence(L: Layout, T: number, R: number, H: number, keep: boolean): RecurrenceRegions {
+  const H3 = 3 * H, RH = R * H, TRH = T * RH;
+  const wP = L.take(H3 * H), wtP = L.take(H3 * H), bP = L.take(H3), ghP = L.take(R * H3);
   const hP = L.take(RH + TRH); // h0, then h1 … hT
-  const [rP, zP, nP, ghnP] = gates ? [L.take(TRH), L.take(TRH), L.take(TRH), L.take(TRH)] : [0, 0, 0, 0];
-  const { ex, heap } = wasmWorkspace(L.end, op);
-  heap.set(W, wP >>> 2);
-  heap.set(b, bP >>> 2);
-  heap.set(gi, giP >>> 2);
-  heap.set(h0, hP >>> 2);
-  ex.gru_fwd(giP, hP, wP, wtP, bP, ghP, rP, zP, nP, ghnP, R, H, T, gates ? 1 : 0);
-  const out = (p: number, into: Float32Array) => into.set(heap.subarray(p >>> 2, (p >>> 2) + TRH));
-  out(hP + 4 * RH, hs);
-  if (gates) { out(rP, gates.r); out(zP, gates.z); out(nP, gates.n); out(ghnP, gates.ghn); }
+  const [rP, zP, nP, ghnP] = keep ? [L.take(TRH), L.take(TRH), L.take(TRH), L.take(TRH)] : [0, 0, 0, 0];
+  return { wP, wtP, bP, ghP, hP, rP, zP, nP, ghnP };
+}
+
+/** With gi already at giP: loads weight_hh, bias_hh and h0, runs gru_fwd, copies hs (and the gates) out. */
+export function runRecurrence(
+  ex: WasmKernelExports, heap: Float32Array, giP: number, p: RecurrenceRegions, h0: Float32Array, W: Float32Array,
+  b: Float32Array, T: number, R: number, H: number, hs: Float32Array, gates: GruGates | null,
+): void {
+  const RH = R * H, TRH = T * RH;
+  heap.set(W, p.wP >>> 2);
+  heap.set(b, p.bP >>> 2);
+  heap.set(h0, p.hP >>> 2);
+  ex.gru_fwd(giP, p.hP, p.wP, p.wtP, p.bP, p.ghP, p.rP, p.zP, p.nP, p.ghnP, R, H, T, gates ? 1 : 0);
+  const out = (at: number, into: Float32Array) => into.set(heap.subarray(at >>> 2, (at >>> 2) + TRH));
+  out(p.hP + 4 * RH, hs);
+  if (gates) { out(p.rP, gates.r); out(p.zP, gates.z); out(p.nP, gates.n); out(p.ghnP, gates.ghn); }
 }
 
 /** Gradient buffers the backward adds into; null where not wanted. */

@@ -7,7 +7,7 @@
 // them and two allocations per update. Kernels and ABI: scripts/build-wasm.ts.
 
 import { wasmWorkspace } from "./backend.ts";
-import { type GruGates, Layout, expectLength } from "./gru.ts";
+import { type GruGates, Layout, checkRecurrence, expectLength, runRecurrence, takeRecurrence } from "./gru.ts";
 import { fillRows } from "./linear.ts";
 
 /** Sizes: T steps, R rows per step, I inputs, H hidden. */
@@ -18,22 +18,16 @@ export function wasmGruLayerForward(
   x: Float32Array, Wih: Float32Array, bih: Float32Array, h0: Float32Array, Whh: Float32Array, bhh: Float32Array,
   s: GruLayerSizes, hs: Float32Array, gates: GruGates | null,
 ): void {
-  const op = "wasmGruLayerForward", { T, R, I, H } = s, H3 = 3 * H, TR = T * R, RH = R * H, TRH = TR * H;
+  const op = "wasmGruLayerForward", { T, R, I, H } = s, H3 = 3 * H, TR = T * R;
   expectLength(x, TR * I, `x [${T}, ${R}, ${I}]`, op);
   expectLength(Wih, H3 * I, `weight_ih [${H3}, ${I}]`, op);
   expectLength(bih, H3, `bias_ih [${H3}]`, op);
-  expectLength(h0, RH, `h0 [${R}, ${H}]`, op);
-  expectLength(Whh, H3 * H, `weight_hh [${H3}, ${H}]`, op);
-  expectLength(bhh, H3, `bias_hh [${H3}]`, op);
-  expectLength(hs, TRH, `hs [${T}, ${R}, ${H}]`, op);
-  if (gates) for (const k of ["r", "z", "n", "ghn"] as const) expectLength(gates[k], TRH, `gates.${k}`, op);
-  if (TRH === 0) return;
+  checkRecurrence(op, h0, Whh, bhh, T, R, H, hs, gates);
+  if (TR * H === 0) return;
 
   const L = new Layout();
   const xP = L.take(TR * I), wihP = L.take(H3 * I), tP = L.take(H3 * I), giP = L.take(TR * H3);
-  const wP = L.take(H3 * H), wtP = L.take(H3 * H), bP = L.take(H3), ghP = L.take(R * H3);
-  const hP = L.take(RH + TRH); // h0, then h1 … hT
-  const [rP, zP, nP, ghnP] = gates ? [L.take(TRH), L.take(TRH), L.take(TRH), L.take(TRH)] : [0, 0, 0, 0];
+  const p = takeRecurrence(L, T, R, H, gates !== null);
   const { ex, heap } = wasmWorkspace(L.end, op);
   fillRows(heap, giP >>> 2, bih, TR);
   if (I > 0) {
@@ -41,13 +35,7 @@ export function wasmGruLayerForward(
     heap.set(Wih, wihP >>> 2);
     ex.nt(xP, wihP, giP, TR, I, H3, tP);
   }
-  heap.set(Whh, wP >>> 2);
-  heap.set(bhh, bP >>> 2);
-  heap.set(h0, hP >>> 2);
-  ex.gru_fwd(giP, hP, wP, wtP, bP, ghP, rP, zP, nP, ghnP, R, H, T, gates ? 1 : 0);
-  const out = (p: number, into: Float32Array) => into.set(heap.subarray(p >>> 2, (p >>> 2) + TRH));
-  out(hP + 4 * RH, hs);
-  if (gates) { out(rP, gates.r); out(zP, gates.z); out(nP, gates.n); out(ghnP, gates.ghn); }
+  runRecurrence(ex, heap, giP, p, h0, Whh, bhh, T, R, H, hs, gates);
 }
 
 /** A gradient to add into (null: not wanted); `fresh` when it is all zeros, so it is not copied in. */
