@@ -27,6 +27,13 @@ export interface MultiAgentEnv {
   getObs(): Float32Array;
   /** Global state, [stateDim]. */
   getState(): Float32Array;
+  /**
+   * True when getState() is always exactly getObs() (stateDim = nAgents ·
+   * obsDim), as in the MPE tasks: the replay buffer then stores the
+   * observations once and rebuilds the state from them when it samples.
+   * Checked on every stored step; a mismatch is an error.
+   */
+  readonly stateIsObs?: boolean;
   /** Available actions as 0/1, [nAgents * nActions] row-major. */
   getAvailActions(): Uint8Array;
   /** A text picture of the current frame, for `eval --render`. */

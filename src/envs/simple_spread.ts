@@ -57,6 +57,7 @@ export class SimpleSpreadEnv implements MultiAgentEnv {
   readonly nLandmarks: number;
   readonly obsDim: number;
   readonly stateDim: number;
+  readonly stateIsObs = true;
   readonly nActions = N_ACTIONS;
   readonly episodeLimit: number;
   readonly localRatio: number;

@@ -1,6 +1,10 @@
 // The episode replay buffer (QMIX.md §4): a ring of whole episodes,
 // preallocated in typed arrays so collecting and sampling allocate nothing
 // per step. Sampling draws B distinct episodes uniformly, as pymarl does.
+// When the environment's state is its observations concatenated
+// (stateIsObs, as in the MPE tasks) the state is not stored a second time:
+// sampled batches rebuild it from the observations, which for
+// simple_spread's 5,000 episodes saves 28 MB.
 
 import type { Rng } from "../tensor/random.ts";
 import { type BatchSizes, type EpisodeBatch, emptyBatch } from "./batch.ts";
@@ -11,18 +15,28 @@ export class ReplayBuffer {
   size = 0;
   /** Next slot to write. */
   cursor = 0;
+  /** The state is rebuilt from the observations instead of stored (store.state is empty). */
+  readonly stateIsObs: boolean;
   private readonly perm: Int32Array;
 
-  constructor(readonly sizes: BatchSizes, readonly capacity: number, readonly maxSteps: number) {
+  constructor(readonly sizes: BatchSizes, readonly capacity: number, readonly maxSteps: number, options: { stateIsObs?: boolean } = {}) {
     if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`ReplayBuffer: capacity must be a positive integer, got ${capacity}`);
     if (!Number.isInteger(maxSteps) || maxSteps <= 0) throw new RangeError(`ReplayBuffer: maxSteps must be a positive integer, got ${maxSteps}`);
-    this.store = emptyBatch(sizes, capacity, maxSteps);
+    this.stateIsObs = options.stateIsObs === true;
+    const { nAgents, obsDim, stateDim } = sizes;
+    if (this.stateIsObs && stateDim !== nAgents * obsDim) {
+      throw new RangeError(`ReplayBuffer: stateIsObs needs stateDim = nAgents · obsDim = ${nAgents * obsDim}, got stateDim ${stateDim}`);
+    }
+    this.store = this.stateIsObs
+      ? { ...emptyBatch({ ...sizes, stateDim: 0 }, capacity, maxSteps), stateDim }
+      : emptyBatch(sizes, capacity, maxSteps);
     this.perm = new Int32Array(capacity);
   }
 
   /** Copies every episode of `batch` (same sizes, same T) into the ring. */
   insert(batch: EpisodeBatch): void {
     if (batch.T !== this.maxSteps) throw new RangeError(`ReplayBuffer.insert: batch holds ${batch.T} steps per episode, the buffer ${this.maxSteps}`);
+    if (this.stateIsObs) checkStateIsObs(batch);
     for (let b = 0; b < batch.B; b++) {
       copyEpisode(batch, b, this.store, this.cursor);
       this.cursor = (this.cursor + 1) % this.capacity;
@@ -60,7 +74,26 @@ export class ReplayBuffer {
   }
 }
 
-/** Copies episode `from` of src into slot `to` of dst, cutting or zero-padding to dst.T. */
+/** Throws unless every filled step's state equals its observations (a stateIsObs environment that is not). */
+function checkStateIsObs(batch: EpisodeBatch): void {
+  const { B, T, stateDim: S, obs, state, filled } = batch;
+  if (state.length === 0) return;
+  for (let k = 0; k < B * (T + 1); k++) {
+    if (!filled[k]) continue;
+    for (let j = k * S; j < (k + 1) * S; j++) {
+      if (state[j] !== obs[j] && !(Number.isNaN(state[j]) && Number.isNaN(obs[j]))) {
+        const b = Math.floor(k / (T + 1)), t = k % (T + 1), i = j - k * S;
+        throw new RangeError(`ReplayBuffer.insert: the environment declares stateIsObs, but episode ${b}, step ${t} has state[${i}] = ${state[j]} and observation value ${obs[j]}`);
+      }
+    }
+  }
+}
+
+/**
+ * Copies episode `from` of src into slot `to` of dst, cutting or zero-padding
+ * to dst.T. A store with an empty state array (stateIsObs) gives its
+ * observations as the state and takes none.
+ */
 export function copyEpisode(src: EpisodeBatch, from: number, dst: EpisodeBatch, to: number): void {
   const { nAgents: n, obsDim: O, stateDim: S, nActions: A } = src;
   const sT1 = src.T + 1, dT1 = dst.T + 1, L = Math.min(sT1, dT1);
@@ -70,7 +103,7 @@ export function copyEpisode(src: EpisodeBatch, from: number, dst: EpisodeBatch, 
     if (dT1 > L) b.fill(0, d + L * w, d + dT1 * w);
   };
   copy(src.obs, dst.obs, n * O);
-  copy(src.state, dst.state, S);
+  if (dst.state.length > 0) copy(src.state.length > 0 ? src.state : src.obs, dst.state, S);
   copy(src.availActions, dst.availActions, n * A);
   copy(src.actions, dst.actions, n);
   copy(src.reward, dst.reward, 1);

@@ -77,7 +77,7 @@ export function encodeWeights(trainer: Trainer, weights: Map<string, Float32Arra
 export function encodeBuffer(trainer: Trainer): Uint8Array {
   const s = trainer.buffer.store, t = new Map<string, NamedArray>();
   put(t, "obs", s.obs);
-  put(t, "state", s.state);
+  if (s.state.length > 0) put(t, "state", s.state);
   put(t, "avail_actions", Float32Array.from(s.availActions));
   put(t, "actions", Float32Array.from(s.actions));
   put(t, "reward", s.reward);
@@ -143,7 +143,8 @@ export function restore(trainer: Trainer, model: Uint8Array, buffer?: Uint8Array
       if (!src || src.data.length !== dst.length) throw new CheckpointError(`checkpoint buffer: "${name}" is missing or has ${src?.data.length ?? 0} values, expected ${dst.length}`);
       dst.set(src.data);
     };
-    take("obs", s.obs); take("state", s.state); take("avail_actions", s.availActions); take("actions", s.actions);
+    // A stateIsObs buffer rebuilds the state from the observations (a file written before it stored them both).
+    take("obs", s.obs); if (s.state.length > 0) take("state", s.state); take("avail_actions", s.availActions); take("actions", s.actions);
     take("reward", s.reward); take("terminated", s.terminated); take("filled", s.filled);
     trainer.buffer.size = c.bufferSize;
     trainer.buffer.cursor = c.bufferCursor;
