@@ -19,7 +19,7 @@ import { join } from "node:path";
 import "../src/envs/index.ts";
 import { saveCheckpoint } from "../src/node/files.ts";
 import { workerGradientHelpers } from "../src/node/parallel.ts";
-import { encodeBuffer, encodeModel } from "../src/qmix/checkpoint.ts";
+import { encodeBufferParts, encodeModel } from "../src/qmix/checkpoint.ts";
 import { parseAssignment, resolveConfig } from "../src/qmix/config.ts";
 import { trainLoop } from "../src/qmix/loop.ts";
 import { Trainer } from "../src/qmix/trainer.ts";
@@ -62,7 +62,7 @@ trainLoop(trainer, {
     const now = performance.now();
     if (now - last >= everyMs) { sample(); last = now; }
   },
-  onCheckpoint: (loop) => saveCheckpoint(dir, encodeModel(trainer, loop), encodeBuffer(trainer)),
+  onCheckpoint: (loop) => saveCheckpoint(dir, encodeModel(trainer, loop), encodeBufferParts(trainer)),
   shouldStop: () => stop,
 });
 sample();

@@ -5,6 +5,7 @@
 import { batchedNN, batchedNT, batchedTN, matmulNN, matmulNT, matmulTN } from "../tensor/matmul.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
 import { gradOf, record } from "./tape.ts";
+import { floats } from "../tensor/pool.ts";
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim < 2 || b.ndim < 2 || a.ndim > 3 || b.ndim > 3) {
@@ -19,7 +20,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = Math.max(ba, bb);
   const sa = ba === 1 ? 0 : m * k, sb = bb === 1 ? 0 : k * n;
   const outShape = a.ndim === 3 || b.ndim === 3 ? [batch, m, n] : [m, n];
-  const c = new Float32Array(batch * m * n);
+  const c = floats(batch * m * n);
   // Many tiny products (the mixer's per-row q·W₁): one pass over the batch.
   const tiny = batch > 1 && m * k * n < 1024;
   if (tiny) batchedNN(a.data, b.data, c, batch, m, k, n, sa, sb);

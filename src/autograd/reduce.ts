@@ -5,6 +5,7 @@
 import { ShapeError, Tensor, fmt, normAxis } from "../tensor/tensor.ts";
 import { reshape } from "./shape.ts";
 import { gradOf, record } from "./tape.ts";
+import { floats } from "../tensor/pool.ts";
 
 function split(shape: readonly number[], axis: number): [number, number, number] {
   let outer = 1, inner = 1;
@@ -70,7 +71,7 @@ export function argmax(x: Tensor, axis: number, keepdim = false): Tensor {
   const ax = normAxis(axis, x.ndim, "argmax");
   const [outer, n, inner] = split(x.shape, ax);
   if (n === 0) throw new ShapeError(`argmax: axis ${axis} of shape ${fmt(x.shape)} is empty`);
-  const out = new Float32Array(outer * inner);
+  const out = floats(outer * inner);
   argmaxInto(x.data, outer, n, inner, out);
   return new Tensor(out, reducedShape(x.shape, ax, keepdim));
 }
@@ -94,9 +95,9 @@ export function max(x: Tensor, axis?: number, keepdim = false): Tensor {
   const ax = normAxis(axis, x.ndim, "max");
   const [outer, n, inner] = split(x.shape, ax);
   if (n === 0) throw new ShapeError(`max: axis ${axis} of shape ${fmt(x.shape)} is empty`);
-  const idx = new Float32Array(outer * inner);
+  const idx = floats(outer * inner);
   argmaxInto(x.data, outer, n, inner, idx);
-  const yd = new Float32Array(outer * inner);
+  const yd = floats(outer * inner);
   for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) yd[o * inner + i] = x.data[(o * n + idx[o * inner + i]!) * inner + i]!;
   return record(new Tensor(yd, reducedShape(x.shape, ax, keepdim)), "max", [x], (g) => {
     const gx = gradOf(x);

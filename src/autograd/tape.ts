@@ -4,6 +4,7 @@
 // mixer is thousands of nodes deep) and releases the graph as it goes.
 
 import { type GradNode, ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
+import { floats } from "../tensor/pool.ts";
 
 let gradEnabled = true;
 
@@ -41,7 +42,7 @@ export function record(out: Tensor, op: string, inputs: Tensor[], backward: (gra
 
 /** The gradient buffer of t, created as zeros on first use. Ops add into it. */
 export function gradOf(t: Tensor): Float32Array {
-  return (t.grad ??= new Float32Array(t.size));
+  return (t.grad ??= floats(t.size));
 }
 
 /**

@@ -10,6 +10,7 @@ import { wasmAvailable } from "../tensor/wasm/backend.ts";
 import { type GruGates, type GruGrads, wasmGruAvailable, wasmGruBackward, wasmGruForward } from "../tensor/wasm/gru.ts";
 import { wasmGruLayerBackward, wasmGruLayerForward } from "../tensor/wasm/gru_layer.ts";
 import { wasmLinearBackward, wasmLinearForward } from "../tensor/wasm/linear.ts";
+import { floats } from "../tensor/pool.ts";
 
 /** y = x Wᵀ + b over the last axis of x: x [..., in], W [out, in], b [out] → [..., out] (PyTorch's Linear). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -22,7 +23,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new ShapeError(`linear: bias must be [${out}] for weight ${fmt(weight.shape)}, got ${fmt(bias.shape)}`);
   }
   const rows = x.size / inp;
-  const y = new Float32Array(rows * out);
+  const y = floats(rows * out);
   // Large layers go to WebAssembly in one trip each way (src/tensor/wasm/linear.ts).
   const fused = rows * inp * out >= FUSED_MIN_WORK && wasmAvailable();
   if (fused) {
@@ -76,10 +77,10 @@ export function gruSequence(gi: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Te
     throw new ShapeError(`gru: input projections must be [T, ${R}, ${H3}] for hidden ${fmt(h0.shape)}, got ${fmt(gi.shape)}`);
   }
   const T = gi.shape[0]!, TRH = T * R * H;
-  const hs = new Float32Array(TRH);
+  const hs = floats(TRH);
   // Saved for backward: gates r, z, n and the hidden part of n's pre-activation.
   const gates: GruGates | null = needsGrad(gi, h0, weightHH, biasHH)
-    ? { r: new Float32Array(TRH), z: new Float32Array(TRH), n: new Float32Array(TRH), ghn: new Float32Array(TRH) }
+    ? { r: floats(TRH), z: floats(TRH), n: floats(TRH), ghn: floats(TRH) }
     : null;
   if (TRH > 0 && wasmGruAvailable()) wasmGruForward(gi.data, h0.data, weightHH.data, biasHH.data, T, R, H, hs, gates);
   else gruForwardJs(gi.data, h0.data, weightHH.data, biasHH.data, T, R, H, hs, gates);
@@ -107,7 +108,7 @@ function gruForwardJs(
   hs: Float32Array, gates: GruGates | null,
 ): void {
   const H3 = 3 * H, RH = R * H, RH3 = R * H3;
-  const gh = new Float32Array(RH3);
+  const gh = floats(RH3);
   for (let t = 0; t < T; t++) {
     const hPrev = t === 0 ? h0 : hs, hOff = t === 0 ? 0 : (t - 1) * RH;
     gh.fill(0);
@@ -139,8 +140,8 @@ function gruBackwardJs(
 ): void {
   const H3 = 3 * H, RH = R * H, RH3 = R * H3;
   const { r: rr, z: zz, n, ghn: hn } = gates, { dgi } = grads;
-  const dgh = new Float32Array(T * RH3); // gradients of the hidden projections, all steps
-  let dh = new Float32Array(RH), dhPrev = new Float32Array(RH);
+  const dgh = floats(T * RH3); // gradients of the hidden projections, all steps
+  let dh = floats(RH), dhPrev = floats(RH);
   for (let t = T - 1; t >= 0; t--) {
     const hPrev = t === 0 ? h0 : hs, hOff = t === 0 ? 0 : (t - 1) * RH;
     dhPrev.fill(0);
@@ -192,9 +193,9 @@ export function gruLayer(x: Tensor, weightIH: Tensor, biasIH: Tensor, h0: Tensor
   if (biasHH.ndim !== 1 || biasHH.shape[0] !== H3) throw new ShapeError(`gru: bias_hh must be [${H3}], got ${fmt(biasHH.shape)}`);
   if (h0.ndim !== 2 || h0.shape[0] !== R || h0.shape[1] !== H) throw new ShapeError(`gru: hidden state must be [${R}, ${H}], got ${fmt(h0.shape)}`);
   const TRH = T * R * H, sizes = { T, R, I, H };
-  const hs = new Float32Array(TRH);
+  const hs = floats(TRH);
   const gates: GruGates | null = needsGrad(x, weightIH, biasIH, h0, weightHH, biasHH)
-    ? { r: new Float32Array(TRH), z: new Float32Array(TRH), n: new Float32Array(TRH), ghn: new Float32Array(TRH) }
+    ? { r: floats(TRH), z: floats(TRH), n: floats(TRH), ghn: floats(TRH) }
     : null;
   wasmGruLayerForward(x.data, weightIH.data, biasIH.data, h0.data, weightHH.data, biasHH.data, sizes, hs, gates);
   return record(new Tensor(hs, [T, R, H]), "gruLayer", [x, weightIH, biasIH, h0, weightHH, biasHH], (G) => {

@@ -43,6 +43,20 @@ export function encodeSafetensors(
   tensors: Record<string, NamedArray> | Map<string, NamedArray>,
   metadata?: Record<string, string>,
 ): Uint8Array {
+  return joinBytes(encodeSafetensorsParts(tensors, metadata));
+}
+
+/**
+ * The same file as encodeSafetensors, as parts to write one after another:
+ * the header, then each tensor's bytes. On a little-endian host those are
+ * views of the tensors' own memory, so a large file (a replay buffer) is
+ * written without a second copy of it; the views are valid until the
+ * tensors change.
+ */
+export function encodeSafetensorsParts(
+  tensors: Record<string, NamedArray> | Map<string, NamedArray>,
+  metadata?: Record<string, string>,
+): Uint8Array[] {
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   // Sorted by UTF-16 code units, not locale, so equal inputs give equal bytes everywhere.
   entries.sort(([a], [b]) => compare(a, b));
@@ -76,19 +90,35 @@ export function encodeSafetensors(
     offset = end;
   }
 
-  const header = new TextEncoder().encode(`{${parts.join(",")}}`);
+  const json = new TextEncoder().encode(`{${parts.join(",")}}`);
   // Padding the header to 8 bytes puts the data section on an 8-byte boundary, as the reference does.
-  const n = Math.ceil(header.length / 8) * 8;
-  const out = new Uint8Array(8 + n + offset);
-  const view = new DataView(out.buffer);
+  const n = Math.ceil(json.length / 8) * 8;
+  const header = new Uint8Array(8 + n);
+  const view = new DataView(header.buffer);
   view.setUint32(0, n % 2 ** 32, true);
   view.setUint32(4, Math.floor(n / 2 ** 32), true);
-  out.set(header, 8);
-  out.fill(0x20, 8 + header.length, 8 + n);
-  let pos = 8 + n;
+  header.set(json, 8);
+  header.fill(0x20, 8 + json.length, 8 + n);
+  const out: Uint8Array[] = [header];
   for (const [, t] of entries) {
-    writeF32LE(t.data, out, pos);
-    pos += 4 * t.data.length;
+    if (HOST_LE) {
+      out.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    } else {
+      const bytes = new Uint8Array(t.data.byteLength);
+      writeF32LE(t.data, bytes, 0);
+      out.push(bytes);
+    }
+  }
+  return out;
+}
+
+/** The parts one after another in a new array. */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
   }
   return out;
 }

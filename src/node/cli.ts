@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { listEnvs, makeEnv, matrixGameStates, MatrixGameEnv, twoStepStates, type NamedState } from "../envs/index.ts";
 import type { MultiAgentEnv } from "../envs/env.ts";
-import { encodeBuffer, encodeModel, encodeWeights, readConfig, restore, type LoopCounters } from "../qmix/checkpoint.ts";
+import { encodeBufferParts, encodeModel, encodeWeights, readConfig, restore, type LoopCounters } from "../qmix/checkpoint.ts";
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, parseAssignment, resolveConfig, type QMixConfig } from "../qmix/config.ts";
 import { curveSvg } from "../qmix/curve.ts";
 import { NonFiniteError } from "../qmix/learner.ts";
@@ -170,7 +170,7 @@ async function train(args: Args): Promise<number> {
   let lastTest: number | undefined, lastLoss: number | undefined;
   const t0 = Date.now();
 
-  const checkpoint = (loop: LoopCounters) => saveCheckpoint(out, encodeModel(trainer, loop), encodeBuffer(trainer));
+  const checkpoint = (loop: LoopCounters) => saveCheckpoint(out, encodeModel(trainer, loop), encodeBufferParts(trainer));
 
   let loop: LoopCounters;
   try {

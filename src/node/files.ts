@@ -65,15 +65,17 @@ function commit(from: string, to: string): void {
   fsyncDir(dirname(to));
 }
 
-/** Temp file, fsync, rename; throws the errno error and leaves no temp file behind. */
-function writeAtomic(path: string, bytes: Uint8Array): void {
+/** Temp file, fsync, rename; throws the errno error and leaves no temp file behind. Parts are written one after another. */
+function writeAtomic(path: string, data: Uint8Array | readonly Uint8Array[]): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     const fd = openSync(tmp, "w");
     try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      for (const bytes of data instanceof Uint8Array ? [data] : data) {
+        let off = 0;
+        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      }
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -120,9 +122,10 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
  * old one as buffer.next.safetensors, (2) the model is renamed into place —
  * the commit point — and (3) buffer.next replaces buffer. A crash before (2)
  * leaves the old model with the old buffer; after (2), the new model with
- * buffer.next, which loadCheckpoint then moves into place.
+ * buffer.next, which loadCheckpoint then moves into place. The buffer may
+ * come as parts (encodeBufferParts), written without joining them.
  */
-export function saveCheckpoint(dir: string, model: Uint8Array, buffer: Uint8Array): void {
+export function saveCheckpoint(dir: string, model: Uint8Array, buffer: Uint8Array | readonly Uint8Array[]): void {
   try {
     writeAtomic(join(dir, NEXT_BUFFER_FILE), buffer);
     writeAtomic(join(dir, MODEL_FILE), model);

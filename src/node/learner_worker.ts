@@ -3,7 +3,6 @@
 // compute the share's loss and gradients, write them back, raise the flag.
 
 import { workerData } from "node:worker_threads";
-import { backward } from "../autograd/tape.ts";
 import type { EpisodeBatch } from "../qmix/batch.ts";
 import { QLearner } from "../qmix/learner.ts";
 import { buildNetworks } from "../qmix/networks.ts";
@@ -58,9 +57,7 @@ function run(msg: JobMessage): void {
   let o = 0;
   for (const p of online) { p.data.set(params.subarray(o, o + p.size)); o += p.size; }
   for (const p of target) { p.data.set(params.subarray(o, o + p.size)); o += p.size; }
-  const { loss, stats: s, weight } = learner.computeLoss(batch);
-  learner.optimizer.zeroGrad();
-  backward(loss);
+  const { stats: s, weight } = learner.lossAndGradients(batch);
   o = 0;
   for (const p of online) {
     if (p.grad) grads.set(p.grad, o);

@@ -8,7 +8,7 @@
 // restore() refuses a pair that does not belong together, because a model
 // resumed with a newer or older buffer trains on, silently, to other weights.
 
-import { type NamedArray, decodeSafetensors, encodeSafetensors } from "../nn/safetensors.ts";
+import { type NamedArray, decodeSafetensors, encodeSafetensors, encodeSafetensorsParts, joinBytes } from "../nn/safetensors.ts";
 import { DEFAULT_CONFIG, type QMixConfig } from "./config.ts";
 import type { Trainer } from "./trainer.ts";
 
@@ -75,6 +75,15 @@ export function encodeWeights(trainer: Trainer, weights: Map<string, Float32Arra
 }
 
 export function encodeBuffer(trainer: Trainer): Uint8Array {
+  return joinBytes(encodeBufferParts(trainer));
+}
+
+/**
+ * encodeBuffer's file as parts to write in order (saveCheckpoint takes
+ * them): the observations and rewards go out as views of the buffer's own
+ * memory, so saving does not hold a second copy of the buffer.
+ */
+export function encodeBufferParts(trainer: Trainer): Uint8Array[] {
   const s = trainer.buffer.store, t = new Map<string, NamedArray>();
   put(t, "obs", s.obs);
   if (s.state.length > 0) put(t, "state", s.state);
@@ -83,7 +92,7 @@ export function encodeBuffer(trainer: Trainer): Uint8Array {
   put(t, "reward", s.reward);
   put(t, "terminated", Float32Array.from(s.terminated));
   put(t, "filled", Float32Array.from(s.filled));
-  return encodeSafetensors(t, { format: "qmix-ts-buffer", t_env: String(trainer.tEnv), episode: String(trainer.episode) });
+  return encodeSafetensorsParts(t, { format: "qmix-ts-buffer", t_env: String(trainer.tEnv), episode: String(trainer.episode) });
 }
 
 /** Whether a buffer file was saved together with this checkpoint (same t_env and episode); null if it does, else why not. */

@@ -2,6 +2,8 @@
 // previous action (zeros at t = 0) ⊕ one-hot of its id (QMIX.md §2; pymarl's
 // obs_last_action and obs_agent_id, each switchable).
 
+import { floats } from "../tensor/pool.ts";
+
 export interface InputOptions {
   /** Append the one-hot previous action. [true, pymarl default.yaml] */
   lastAction: boolean;
@@ -23,7 +25,7 @@ export function buildBatchInputs(
   o: InputOptions, out?: Float32Array,
 ): Float32Array {
   const D = inputDim(O, A, n, o);
-  const res = out ?? new Float32Array(T1 * B * n * D);
+  const res = out ?? floats(T1 * B * n * D);
   res.fill(0);
   for (let t = 0; t < T1; t++) {
     for (let b = 0; b < B; b++) {

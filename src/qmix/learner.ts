@@ -15,6 +15,7 @@ import type { QMixConfig } from "./config.ts";
 import { type InputOptions, buildBatchInputs, inputDim } from "./inputs.ts";
 import type { Mixer } from "./mixers.ts";
 import { buildMask, lambdaTargets, nextActionValues, oneStepTargets } from "./targets.ts";
+import { ArrayPool, floats } from "../tensor/pool.ts";
 
 /** What the learner needs: the sizes, the input options, and the learning settings of the run's config (documented there). */
 export type LearnerConfig = {
@@ -87,6 +88,7 @@ export class QLearner {
   private lastTargetUpdateEpisode = 0;
   private readonly named: Array<[string, Tensor]>;
   private readonly targetNamed: Tensor[];
+  private readonly pool = new ArrayPool();
   private helpers: GradientHelper[] = [];
 
   constructor(readonly agent: AgentNetwork, readonly mixer: Mixer | null, readonly config: LearnerConfig) {
@@ -189,14 +191,37 @@ export class QLearner {
     return { loss, stats, weight: denom, forward: { agentQs, chosen, qTot, targets: y, mask: maskCols } };
   }
 
-  /** One update: loss, backward, clip, optimizer step, target update. */
+  /**
+   * One update: loss, backward, clip, optimizer step, target update. The
+   * update's working arrays come from the learner's pool, so repeated
+   * updates reuse them; parameters' .grad stay readable until the next update.
+   */
   train(batch: EpisodeBatch, episode: number): LearnerStats {
+    return this.pool.run(() => this.update(batch, episode));
+  }
+
+  /**
+   * A gradient helper's share: the loss of `batch` and its gradients in the
+   * parameters' .grad, nothing applied. Pooled like train(): the gradients
+   * stay valid until the next call.
+   */
+  lossAndGradients(batch: EpisodeBatch): { stats: Omit<LearnerStats, "gradNorm">; weight: number } {
+    return this.pool.run(() => {
+      this.optimizer.zeroGrad();
+      const { loss, stats, weight } = this.computeLoss(batch);
+      backward(loss);
+      return { stats, weight };
+    });
+  }
+
+  private update(batch: EpisodeBatch, episode: number): LearnerStats {
     const shares = this.helpers.length > 0 ? this.shares(batch) : null;
     let stats: Omit<LearnerStats, "gradNorm">;
+    // Before the loss: the previous update's .grad arrays belong to the pool again.
+    this.optimizer.zeroGrad();
     if (shares === null) {
       const { loss, stats: s } = this.computeLoss(batch);
       if (!Number.isFinite(s.loss)) throw nonFiniteLoss(s);
-      this.optimizer.zeroGrad();
       backward(loss);
       stats = s;
     } else {
@@ -241,7 +266,6 @@ export class QLearner {
     let own: ReturnType<QLearner["computeLoss"]> | null = null, error: unknown = null;
     try {
       own = this.computeLoss(sliceBatch(batch, 0, cuts[1]!));
-      this.optimizer.zeroGrad();
       backward(own.loss);
     } catch (err) {
       error = err;
@@ -308,7 +332,7 @@ export class QLearner {
   /** States of steps offset..offset+T−1, time-major [T·B, S]. */
   private states(batch: EpisodeBatch, offset: 0 | 1): Tensor {
     const { B, T, stateDim: S } = batch;
-    const out = new Float32Array(T * B * S);
+    const out = floats(T * B * S);
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const src = (b * (T + 1) + t + offset) * S;
@@ -335,7 +359,7 @@ function nonFiniteLoss(s: Omit<LearnerStats, "gradNorm">): NonFiniteError {
 }
 
 function expandMask(mask: Float32Array, cols: number): Float32Array {
-  const out = new Float32Array(mask.length * cols);
+  const out = floats(mask.length * cols);
   for (let k = 0; k < mask.length; k++) out.fill(mask[k]!, k * cols, k * cols + cols);
   return out;
 }

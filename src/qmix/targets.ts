@@ -2,6 +2,8 @@
 // differentiated (targets are constants in the loss). All arrays are
 // time-major: step t of episode b is at t·B + b.
 
+import { floats } from "../tensor/pool.ts";
+
 /** Large negative Q for unavailable actions, as pymarl (−9999999). */
 export const UNAVAILABLE_Q = -9999999;
 
@@ -11,7 +13,7 @@ export const UNAVAILABLE_Q = -9999999;
  * the result is time-major [T, B].
  */
 export function buildMask(filled: Uint8Array, terminated: Uint8Array, B: number, T: number): Float32Array {
-  const mask = new Float32Array(T * B);
+  const mask = floats(T * B);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const k = b * (T + 1) + t;
@@ -32,7 +34,7 @@ export function nextActionValues(
   qOnline: Float32Array, qTarget: Float32Array, avail: Uint8Array,
   B: number, T: number, n: number, A: number, doubleQ: boolean,
 ): Float32Array {
-  const out = new Float32Array(T * B * n);
+  const out = floats(T * B * n);
   const Bn = B * n;
   for (let t = 1; t <= T; t++) {
     for (let b = 0; b < B; b++) {
@@ -56,7 +58,7 @@ export function nextActionValues(
 export function oneStepTargets(
   reward: Float32Array, terminated: Uint8Array, targetNext: Float32Array, B: number, T: number, c: number, gamma: number,
 ): Float32Array {
-  const y = new Float32Array(T * B * c);
+  const y = floats(T * B * c);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       const k = b * (T + 1) + t, notDone = 1 - terminated[k]!;
@@ -78,7 +80,7 @@ export function lambdaTargets(
   reward: Float32Array, terminated: Uint8Array, mask: Float32Array, targetNext: Float32Array,
   B: number, T: number, c: number, gamma: number, lambda: number,
 ): Float32Array {
-  const y = new Float32Array(T * B * c);
+  const y = floats(T * B * c);
   for (let b = 0; b < B; b++) {
     let terms = 0;
     for (let t = 0; t < T; t++) terms += terminated[b * (T + 1) + t]!;

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   decodeSafetensors,
   encodeSafetensors,
+  encodeSafetensorsParts,
   readF32LE,
   SafetensorsError,
   writeF32LE,
@@ -160,6 +161,29 @@ describe("encode → decode", () => {
     expect(bad({ shape: [1], data: [1] })).toThrow(/must be \{shape: number\[\], data: Float32Array\}/);
     expect(bad({ shape: [1], data: new Float32Array(1) }, { v: 1n })).toThrow(/metadata "v" must be a string, got bigint/);
     expect(() => encodeSafetensors({ __metadata__: { shape: [], data: new Float32Array(1) } })).toThrow(/reserved/);
+  });
+});
+
+describe("encodeSafetensorsParts", () => {
+  it("joins to encodeSafetensors' bytes, with each tensor's bytes a view of its own memory on this host", () => {
+    const big = new Float32Array(4096).map((_, i) => Math.sin(i));
+    const tensors = new Map<string, NamedArray>([
+      ["z", { shape: [2, 2048], data: big }],
+      ["a", { shape: [3], data: Float32Array.of(1, -2, 3.5) }],
+      ["sub", { shape: [2], data: big.subarray(10, 12) }],
+    ]);
+    const parts = encodeSafetensorsParts(tensors, { format: "x" });
+    const joined = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+    let pos = 0;
+    for (const p of parts) { joined.set(p, pos); pos += p.length; }
+    expect(joined).toEqual(encodeSafetensors(tensors, { format: "x" }));
+    expect(parts).toHaveLength(4); // header, then "a", "sub", "z" in name order
+    if (new Uint8Array(Uint16Array.of(1).buffer)[0] === 1) {
+      expect(parts[3]!.buffer).toBe(big.buffer);
+      expect(parts[2]!.byteOffset).toBe(40);
+    }
+    const back = decodeSafetensors(joined);
+    expect(Array.from(back.tensors.get("sub")!.data)).toEqual(Array.from(big.subarray(10, 12)));
   });
 });
 

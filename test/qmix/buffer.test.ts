@@ -48,7 +48,7 @@ describe("ReplayBuffer with stateIsObs", () => {
   it("refuses an episode whose state is not its observations, naming the step", () => {
     const T = 5, buf = new ReplayBuffer(sizes, 4, T, { stateIsObs: true }), b = episodes(2, T, 1);
     b.filled.fill(1);
-    b.state[(1 * (T + 1) + 2) * 12 + 3] += 0.5;
+    b.state[(1 * (T + 1) + 2) * 12 + 3]! += 0.5;
     expect(() => buf.insert(b)).toThrow(/stateIsObs.*episode 1, step 2 has state\[3\]/);
     expect(buf.size).toBe(0);
   });

@@ -1,0 +1,63 @@
+// Array reuse across repeated work of the same shapes, such as training
+// updates. Inside pool.run(fn), the tensor engine's working arrays (op
+// outputs, saved activations, gradients of intermediates) come from the
+// pool: the first run allocates them, every later run hands the same arrays
+// out again, zeroed, so a steady stream of updates allocates almost nothing
+// and leaves no garbage for the collector (about 12 MB per QMIX update at
+// the standard shapes, which otherwise floated in resident memory until
+// collected).
+//
+// The contract: an array handed out during a run is valid until the next
+// run of the same pool starts. Results that must outlive that (parameters,
+// their optimizer state, anything cached) are made outside a run or copied.
+// Outside any run, floats(n) is plain `new Float32Array(n)`.
+
+export class ArrayPool {
+  // Arrays by length, and how many of each this run has handed out.
+  private readonly free = new Map<number, { arrays: Float32Array[]; used: number }>();
+  private running = false;
+
+  /** Runs fn with this pool active; arrays from the previous run are reused (their old contents are gone). */
+  run<T>(fn: () => T): T {
+    if (this.running) throw new Error("ArrayPool.run: this pool is already running (a run cannot nest inside itself)");
+    for (const slot of this.free.values()) slot.used = 0;
+    const prev = active;
+    active = this;
+    this.running = true;
+    try {
+      return fn();
+    } finally {
+      active = prev;
+      this.running = false;
+    }
+  }
+
+  /** A zeroed array of n floats, valid until this pool's next run. */
+  take(n: number): Float32Array {
+    let slot = this.free.get(n);
+    if (slot === undefined) this.free.set(n, (slot = { arrays: [], used: 0 }));
+    if (slot.used < slot.arrays.length) {
+      const a = slot.arrays[slot.used++]!;
+      a.fill(0);
+      return a;
+    }
+    const a = new Float32Array(n);
+    slot.arrays.push(a);
+    slot.used++;
+    return a;
+  }
+
+  /** Floats held, for diagnostics. */
+  get heldFloats(): number {
+    let s = 0;
+    for (const [n, slot] of this.free) s += n * slot.arrays.length;
+    return s;
+  }
+}
+
+let active: ArrayPool | null = null;
+
+/** A zeroed Float32Array of n elements: from the running pool, else new. */
+export function floats(n: number): Float32Array {
+  return active === null ? new Float32Array(n) : active.take(n);
+}
