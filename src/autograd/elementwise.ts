@@ -5,7 +5,7 @@
 import { broadcastIndex, broadcastShapes, isSuffix } from "../tensor/broadcast.ts";
 import { type Shape, ShapeError, Tensor, sameShape, shapeSize } from "../tensor/tensor.ts";
 import { accumulateGrad, gradOf, needsGrad, record } from "./tape.ts";
-import { floats } from "../tensor/pool.ts";
+import { scratch } from "../tensor/pool.ts";
 
 type Fwd = (x: number) => number;
 /** Gradient of the input from x, the output y and the output gradient g. */
@@ -13,7 +13,7 @@ type Bwd = (x: number, y: number, g: number) => number;
 
 function unary(name: string, f: Fwd, df: Bwd): (x: Tensor) => Tensor {
   return (x: Tensor): Tensor => {
-    const xd = x.data, n = x.size, yd = floats(n);
+    const xd = x.data, n = x.size, yd = scratch(n);
     for (let i = 0; i < n; i++) yd[i] = f(xd[i]!);
     const y = new Tensor(yd, x.shape);
     return record(y, name, [x], (g) => {
@@ -32,7 +32,7 @@ export const sigmoid = unary("sigmoid", (x) => 1 / (1 + Math.exp(-x)), (_x, y, g
 export const square = unary("square", (x) => x * x, (x, _y, g) => 2 * x * g);
 
 export function relu(x: Tensor): Tensor {
-  const xd = x.data, n = x.size, yd = floats(n);
+  const xd = x.data, n = x.size, yd = scratch(n);
   // Multiplying by the 0/1 of a comparison, not branching: inputs have
   // random signs, so a branch mispredicts half the time (about 10× slower
   // here). NaN stays NaN, as in PyTorch.
@@ -47,7 +47,7 @@ export function relu(x: Tensor): Tensor {
 
 /** ELU with α = 1 (torch.nn.functional.elu's default, used by QMIX's mixer). */
 export function elu(x: Tensor, alpha = 1): Tensor {
-  const xd = x.data, n = x.size, yd = floats(n);
+  const xd = x.data, n = x.size, yd = scratch(n);
   for (let i = 0; i < n; i++) { const v = xd[i]!; yd[i] = v > 0 ? v : alpha * Math.expm1(v); }
   return record(new Tensor(yd, x.shape), "elu", [x], (g) => {
     // For x ≤ 0, d/dx α(eˣ − 1) = αeˣ = y + α.
@@ -63,7 +63,7 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 
 /** |x|; its gradient at 0 is taken as 0, as PyTorch does (sign(0) = 0). */
 export function abs(x: Tensor): Tensor {
-  const xd = x.data, n = x.size, yd = floats(n);
+  const xd = x.data, n = x.size, yd = scratch(n);
   for (let i = 0; i < n; i++) yd[i] = Math.abs(xd[i]!);
   return record(new Tensor(yd, x.shape), "abs", [x], (g) => {
     if (x.grad === null) {
@@ -79,7 +79,7 @@ export function abs(x: Tensor): Tensor {
 /** Clamps into [lo, hi]; the gradient passes where the input was inside. */
 export function clamp(x: Tensor, lo = -Infinity, hi = Infinity): Tensor {
   if (lo > hi) throw new RangeError(`clamp: lower bound ${lo} is above upper bound ${hi}`);
-  const xd = x.data, n = x.size, yd = floats(n);
+  const xd = x.data, n = x.size, yd = scratch(n);
   for (let i = 0; i < n; i++) { const v = xd[i]!; yd[i] = v < lo ? lo : v > hi ? hi : v; }
   return record(new Tensor(yd, x.shape), "clamp", [x], (g) => {
     const gx = gradOf(x);
@@ -88,7 +88,7 @@ export function clamp(x: Tensor, lo = -Infinity, hi = Infinity): Tensor {
 }
 
 export function mulScalar(x: Tensor, c: number): Tensor {
-  const xd = x.data, n = x.size, yd = floats(n);
+  const xd = x.data, n = x.size, yd = scratch(n);
   for (let i = 0; i < n; i++) yd[i] = xd[i]! * c;
   return record(new Tensor(yd, x.shape), "mulScalar", [x], (g) => {
     const gx = gradOf(x);
@@ -97,7 +97,7 @@ export function mulScalar(x: Tensor, c: number): Tensor {
 }
 
 export function addScalar(x: Tensor, c: number): Tensor {
-  const xd = x.data, n = x.size, yd = floats(n);
+  const xd = x.data, n = x.size, yd = scratch(n);
   for (let i = 0; i < n; i++) yd[i] = xd[i]! + c;
   return record(new Tensor(yd, x.shape), "addScalar", [x], (g) => {
     const gx = gradOf(x);
@@ -132,7 +132,7 @@ function binary(kind: Bin, name: string, a: Tensor, b: Tensor): Tensor {
   const ad = a.data, bd = b.data;
   // Fast path: b is a row vector over a's trailing dims (x + bias).
   if (kind <= Bin.Mul && b.size > 0 && isSuffix(b.shape, a.shape) && !needsGrad(b) && a.size % b.size === 0) {
-    const n = a.size, m = b.size, yd = floats(n);
+    const n = a.size, m = b.size, yd = scratch(n);
     for (let i = 0; i < n; i += m) {
       for (let j = 0; j < m; j++) {
         const x = ad[i + j]!, y = bd[j]!;
@@ -146,7 +146,7 @@ function binary(kind: Bin, name: string, a: Tensor, b: Tensor): Tensor {
     });
   }
   const { shape, size, ia, ib } = pair(a.shape, b.shape, name);
-  const yd = floats(size);
+  const yd = scratch(size);
   for (let k = 0; k < size; k++) {
     const x = ad[ia ? ia[k]! : k]!, y = bd[ib ? ib[k]! : k]!;
     yd[k] = kind === Bin.Add ? x + y : kind === Bin.Sub ? x - y : kind === Bin.Mul ? x * y
@@ -201,7 +201,7 @@ export const minimum = (a: Tensor, b: Tensor): Tensor => binary(Bin.Min, "minimu
 function compare(name: string, test: (x: number, y: number) => boolean) {
   return (a: Tensor, b: Tensor): Tensor => {
     const { shape, size, ia, ib } = pair(a.shape, b.shape, name);
-    const yd = floats(size);
+    const yd = scratch(size);
     for (let k = 0; k < size; k++) yd[k] = test(a.data[ia ? ia[k]! : k]!, b.data[ib ? ib[k]! : k]!) ? 1 : 0;
     return new Tensor(yd, shape);
   };
@@ -220,7 +220,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(s1, b.shape, "where");
   const size = shapeSize(shape);
   const ic = broadcastIndex(cond.shape, shape), ia = broadcastIndex(a.shape, shape), ib = broadcastIndex(b.shape, shape);
-  const yd = floats(size);
+  const yd = scratch(size);
   for (let k = 0; k < size; k++) yd[k] = cond.data[ic[k]!]! !== 0 ? a.data[ia[k]!]! : b.data[ib[k]!]!;
   return record(new Tensor(yd, shape), "where", [a, b], (g) => {
     if (a.requiresGrad) { const ga = gradOf(a); for (let k = 0; k < size; k++) if (cond.data[ic[k]!]! !== 0) ga[ia[k]!]! += g[k]!; }
@@ -234,7 +234,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   if (!sameShape(shape, x.shape)) {
     throw new ShapeError(`maskedFill: mask of shape [${mask.shape.join(", ")}] must broadcast to x's shape [${x.shape.join(", ")}]`);
   }
-  const im = broadcastIndex(mask.shape, shape), n = x.size, yd = floats(n);
+  const im = broadcastIndex(mask.shape, shape), n = x.size, yd = scratch(n);
   for (let k = 0; k < n; k++) yd[k] = mask.data[im[k]!]! !== 0 ? value : x.data[k]!;
   return record(new Tensor(yd, shape), "maskedFill", [x], (g) => {
     const gx = gradOf(x);

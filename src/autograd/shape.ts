@@ -3,7 +3,7 @@
 
 import { ShapeError, Tensor, fmt, normAxis, shapeSize, stridesOf } from "../tensor/tensor.ts";
 import { accumulateGrad, gradOf, record } from "./tape.ts";
-import { floats } from "../tensor/pool.ts";
+import { scratch } from "../tensor/pool.ts";
 
 /** Same elements, new shape (one dimension may be -1). Shares storage. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -31,7 +31,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const outShape = p.map((a) => x.shape[a]!);
   const inStrides = stridesOf(x.shape);
   const src = permIndex(outShape, p.map((a) => inStrides[a]!));
-  const yd = floats(x.size);
+  const yd = scratch(x.size);
   for (let k = 0; k < x.size; k++) yd[k] = x.data[src[k]!]!;
   return record(new Tensor(yd, outShape), "permute", [x], (g) => {
     const gx = gradOf(x);
@@ -83,7 +83,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const total = widths.reduce((s, w) => s + w, 0);
   const shape = first.shape.slice();
   shape[ax] = xs.reduce((s, t) => s + t.shape[ax]!, 0);
-  const yd = floats(outer * total);
+  const yd = scratch(outer * total);
   let off = 0;
   for (let k = 0; k < xs.length; k++) {
     const w = widths[k]!, d = xs[k]!.data;
@@ -130,7 +130,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   for (let i = 0; i < ax; i++) outer *= x.shape[i]!;
   for (let i = ax + 1; i < x.ndim; i++) inner *= x.shape[i]!;
   const w = (e - s) * inner, stride = n * inner, off = s * inner;
-  const yd = floats(outer * w);
+  const yd = scratch(outer * w);
   for (let o = 0; o < outer; o++) yd.set(x.data.subarray(o * stride + off, o * stride + off + w), o * w);
   const shape = x.shape.slice();
   shape[ax] = e - s;
@@ -176,7 +176,7 @@ export function gather(x: Tensor, axis: number, index: Tensor | Int32Array, inde
       }
     }
   }
-  const yd = floats(src.length);
+  const yd = scratch(src.length);
   for (let k = 0; k < src.length; k++) yd[k] = x.data[src[k]!]!;
   return record(new Tensor(yd, ishape), "gather", [x], (g) => {
     const gx = gradOf(x);

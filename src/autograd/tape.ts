@@ -4,7 +4,7 @@
 // mixer is thousands of nodes deep) and releases the graph as it goes.
 
 import { type GradNode, ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
-import { floats } from "../tensor/pool.ts";
+import { floats, scratch } from "../tensor/pool.ts";
 
 let gradEnabled = true;
 
@@ -43,6 +43,14 @@ export function record(out: Tensor, op: string, inputs: Tensor[], backward: (gra
 /** The gradient buffer of t, created as zeros on first use. Ops add into it. */
 export function gradOf(t: Tensor): Float32Array {
   return (t.grad ??= floats(t.size));
+}
+
+/**
+ * gradOf for a backward that has checked t.grad === null and will write
+ * every element before anything reads one: the new buffer is not zeroed.
+ */
+export function freshGradOf(t: Tensor): Float32Array {
+  return (t.grad ??= scratch(t.size));
 }
 
 /**

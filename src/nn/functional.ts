@@ -3,14 +3,14 @@
 // node on the tape and one pass of matrix kernels, not a chain of small ops.
 
 import { reshape } from "../autograd/shape.ts";
-import { gradOf, needsGrad, record } from "../autograd/tape.ts";
+import { freshGradOf, gradOf, needsGrad, record } from "../autograd/tape.ts";
 import { addColumnSums, addRowVector, matmulNN, matmulNT, matmulTN } from "../tensor/matmul.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
 import { wasmAvailable } from "../tensor/wasm/backend.ts";
 import { type GruGates, type GruGrads, wasmGruAvailable, wasmGruBackward, wasmGruForward } from "../tensor/wasm/gru.ts";
 import { wasmGruLayerBackward, wasmGruLayerForward } from "../tensor/wasm/gru_layer.ts";
 import { wasmLinearBackward, wasmLinearForward } from "../tensor/wasm/linear.ts";
-import { floats } from "../tensor/pool.ts";
+import { floats, scratch } from "../tensor/pool.ts";
 
 /** y = x Wᵀ + b over the last axis of x: x [..., in], W [out, in], b [out] → [..., out] (PyTorch's Linear). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -23,9 +23,10 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new ShapeError(`linear: bias must be [${out}] for weight ${fmt(weight.shape)}, got ${fmt(bias.shape)}`);
   }
   const rows = x.size / inp;
-  const y = floats(rows * out);
   // Large layers go to WebAssembly in one trip each way (src/tensor/wasm/linear.ts).
   const fused = rows * inp * out >= FUSED_MIN_WORK && wasmAvailable();
+  // The JavaScript path accumulates into y; the fused one writes all of it.
+  const y = fused ? scratch(rows * out) : floats(rows * out);
   if (fused) {
     wasmLinearForward(x.data, weight.data, bias ? bias.data : null, y, rows, inp, out);
   } else {
@@ -38,8 +39,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       // Read freshness before gradOf creates the arrays: fresh ones start as zeros inside wasm memory.
       const dxFresh = x.grad === null, dWFresh = weight.grad === null, dbFresh = bias?.grad === null;
       wasmLinearBackward(g, x.data, weight.data, rows, inp, out, {
-        dx: x.requiresGrad ? gradOf(x) : null, dW: weight.requiresGrad ? gradOf(weight) : null,
-        db: bias?.requiresGrad ? gradOf(bias) : null, dxFresh, dWFresh, dbFresh,
+        dx: x.requiresGrad ? (dxFresh ? freshGradOf(x) : gradOf(x)) : null,
+        dW: weight.requiresGrad ? (dWFresh ? freshGradOf(weight) : gradOf(weight)) : null,
+        db: bias?.requiresGrad ? (dbFresh ? freshGradOf(bias) : gradOf(bias)) : null, dxFresh, dWFresh, dbFresh,
       });
       return;
     }
@@ -193,9 +195,10 @@ export function gruLayer(x: Tensor, weightIH: Tensor, biasIH: Tensor, h0: Tensor
   if (biasHH.ndim !== 1 || biasHH.shape[0] !== H3) throw new ShapeError(`gru: bias_hh must be [${H3}], got ${fmt(biasHH.shape)}`);
   if (h0.ndim !== 2 || h0.shape[0] !== R || h0.shape[1] !== H) throw new ShapeError(`gru: hidden state must be [${R}, ${H}], got ${fmt(h0.shape)}`);
   const TRH = T * R * H, sizes = { T, R, I, H };
-  const hs = floats(TRH);
+  // Written in full by the kernel.
+  const hs = scratch(TRH);
   const gates: GruGates | null = needsGrad(x, weightIH, biasIH, h0, weightHH, biasHH)
-    ? { r: floats(TRH), z: floats(TRH), n: floats(TRH), ghn: floats(TRH) }
+    ? { r: scratch(TRH), z: scratch(TRH), n: scratch(TRH), ghn: scratch(TRH) }
     : null;
   wasmGruLayerForward(x.data, weightIH.data, biasIH.data, h0.data, weightHH.data, biasHH.data, sizes, hs, gates);
   return record(new Tensor(hs, [T, R, H]), "gruLayer", [x, weightIH, biasIH, h0, weightHH, biasHH], (G) => {
@@ -203,7 +206,7 @@ export function gruLayer(x: Tensor, weightIH: Tensor, biasIH: Tensor, h0: Tensor
     const slot = (t: Tensor) => {
       if (!t.requiresGrad) return { into: null, fresh: false };
       const fresh = t.grad === null;
-      return { into: gradOf(t), fresh };
+      return { into: fresh ? freshGradOf(t) : gradOf(t), fresh };
     };
     wasmGruLayerBackward(G, x.data, weightIH.data, h0.data, hs, weightHH.data, gates!, sizes, {
       dx: slot(x), dWih: slot(weightIH), dbih: slot(biasIH), dh0: slot(h0), dWhh: slot(weightHH), dbhh: slot(biasHH),

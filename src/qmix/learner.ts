@@ -15,7 +15,7 @@ import type { QMixConfig } from "./config.ts";
 import { type InputOptions, buildBatchInputs, inputDim } from "./inputs.ts";
 import type { Mixer } from "./mixers.ts";
 import { buildMask, lambdaTargets, nextActionValues, oneStepTargets } from "./targets.ts";
-import { ArrayPool, floats } from "../tensor/pool.ts";
+import { ArrayPool, scratch } from "../tensor/pool.ts";
 
 /** What the learner needs: the sizes, the input options, and the learning settings of the run's config (documented there). */
 export type LearnerConfig = {
@@ -332,7 +332,7 @@ export class QLearner {
   /** States of steps offset..offset+T−1, time-major [T·B, S]. */
   private states(batch: EpisodeBatch, offset: 0 | 1): Tensor {
     const { B, T, stateDim: S } = batch;
-    const out = floats(T * B * S);
+    const out = scratch(T * B * S);
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const src = (b * (T + 1) + t + offset) * S;
@@ -359,7 +359,7 @@ function nonFiniteLoss(s: Omit<LearnerStats, "gradNorm">): NonFiniteError {
 }
 
 function expandMask(mask: Float32Array, cols: number): Float32Array {
-  const out = floats(mask.length * cols);
+  const out = scratch(mask.length * cols);
   for (let k = 0; k < mask.length; k++) out.fill(mask[k]!, k * cols, k * cols + cols);
   return out;
 }

@@ -10,7 +10,7 @@ import { Module } from "../nn/module.ts";
 import { Rng } from "../tensor/random.ts";
 import { gradOf, record } from "../autograd/tape.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
-import { floats } from "../tensor/pool.ts";
+import { scratch } from "../tensor/pool.ts";
 
 export interface Mixer extends Module {
   readonly nAgents: number;
@@ -103,7 +103,7 @@ export function monotonicMix(qs: Tensor, w1: Tensor, b1: Tensor, wFinal: Tensor,
   const q = qs.data, a = w1.data, b = b1.data, f = wFinal.data, vd = v.data;
   // The hidden layer's ELU outputs are kept for backward: ELU keeps the sign,
   // and below 0 its slope e^h is the output + 1, so no exp is needed there.
-  const hid = floats(R * E), out = floats(R), acc = new Float64Array(E);
+  const hid = scratch(R * E), out = scratch(R), acc = new Float64Array(E);
   for (let r = 0; r < R; r++) {
     const qo = r * n, ao = r * n * E, eo = r * E;
     for (let e = 0; e < E; e++) acc[e] = b[eo + e]!;

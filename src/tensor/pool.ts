@@ -32,13 +32,13 @@ export class ArrayPool {
     }
   }
 
-  /** A zeroed array of n floats, valid until this pool's next run. */
-  take(n: number): Float32Array {
+  /** An array of n floats, valid until this pool's next run: zeroed, or with `dirty` whatever it last held. */
+  take(n: number, dirty = false): Float32Array {
     let slot = this.free.get(n);
     if (slot === undefined) this.free.set(n, (slot = { arrays: [], used: 0 }));
     if (slot.used < slot.arrays.length) {
       const a = slot.arrays[slot.used++]!;
-      a.fill(0);
+      if (!dirty) a.fill(0);
       return a;
     }
     const a = new Float32Array(n);
@@ -60,4 +60,13 @@ let active: ArrayPool | null = null;
 /** A zeroed Float32Array of n elements: from the running pool, else new. */
 export function floats(n: number): Float32Array {
   return active === null ? new Float32Array(n) : active.take(n);
+}
+
+/**
+ * A Float32Array of n elements for a caller that writes every one of them
+ * before reading any (an op's output): from the running pool without
+ * zeroing it, else new.
+ */
+export function scratch(n: number): Float32Array {
+  return active === null ? new Float32Array(n) : active.take(n, true);
 }
