@@ -11,7 +11,10 @@
 // are first written), with a least-squares slope in MB per 100,000 steps.
 // Prints figures only; never asserts.
 //
-//   npx tsx bench/soak.ts [--steps N] [--every SECONDS] [--set key=value ...] [--json]
+//   npm run bench:soak -- [--steps N] [--every SECONDS] [--set key=value ...] [--json]
+//
+// (node --max-semi-space-size=2 --import tsx bench/soak.ts, the V8 setting
+// the qmix command runs with.)
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

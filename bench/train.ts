@@ -5,7 +5,11 @@
 // including every update, and resident memory sampled over the run (it
 // should stay flat). Prints figures only; never asserts.
 //
-//   npx tsx bench/train.ts [--steps N] [--set key=value ...] [--json]
+//   npm run bench:train -- [--steps N] [--set key=value ...] [--json]
+//
+// (node --max-semi-space-size=2 --import tsx bench/train.ts: the V8 setting
+// the qmix command runs with; plain `npx tsx` leaves V8's default young
+// generation, which holds about 65 MB more on a long run.)
 
 import { workerGradientHelpers } from "../src/node/parallel.ts";
 import { readFileSync } from "node:fs";
