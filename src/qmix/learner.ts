@@ -208,10 +208,15 @@ export class QLearner {
   lossAndGradients(batch: EpisodeBatch): { stats: Omit<LearnerStats, "gradNorm">; weight: number } {
     return this.pool.run(() => {
       this.optimizer.zeroGrad();
-      const { loss, stats, weight } = this.computeLoss(batch);
-      backward(loss);
-      return { stats, weight };
+      return this.gradients(batch);
     });
+  }
+
+  /** Loss and backward into .grad (unpooled; callers clear .grad first). */
+  private gradients(batch: EpisodeBatch): { stats: Omit<LearnerStats, "gradNorm">; weight: number } {
+    const { loss, stats, weight } = this.computeLoss(batch);
+    backward(loss);
+    return { stats, weight };
   }
 
   private update(batch: EpisodeBatch, episode: number): LearnerStats {
@@ -220,9 +225,9 @@ export class QLearner {
     // Before the loss: the previous update's .grad arrays belong to the pool again.
     this.optimizer.zeroGrad();
     if (shares === null) {
-      const { loss, stats: s } = this.computeLoss(batch);
+      // backward leaves the parameters alone, so a non-finite loss is still caught before they change.
+      const { stats: s } = this.gradients(batch);
       if (!Number.isFinite(s.loss)) throw nonFiniteLoss(s);
-      backward(loss);
       stats = s;
     } else {
       stats = this.computeShared(batch, shares);
@@ -263,10 +268,9 @@ export class QLearner {
     const online = this.named.map(([, p]) => p.data), target = this.targetNamed.map((p) => p.data);
     const used = this.helpers.slice(0, cuts.length - 2);
     used.forEach((h, k) => h.start({ batch: sliceBatch(batch, cuts[k + 1]!, cuts[k + 2]!), online, target }));
-    let own: ReturnType<QLearner["computeLoss"]> | null = null, error: unknown = null;
+    let own: ReturnType<QLearner["gradients"]> | null = null, error: unknown = null;
     try {
-      own = this.computeLoss(sliceBatch(batch, 0, cuts[1]!));
-      backward(own.loss);
+      own = this.gradients(sliceBatch(batch, 0, cuts[1]!));
     } catch (err) {
       error = err;
     }
