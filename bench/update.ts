@@ -42,7 +42,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { relu } from "../src/autograd/elementwise.ts";
 import { backward } from "../src/autograd/tape.ts";
 import { gruLayer } from "../src/nn/functional.ts";
 import { clipGradNorm } from "../src/nn/optim.ts";
@@ -195,7 +194,7 @@ function breakdown(learner: QLearner, batch: EpisodeBatch, warmup: number, updat
     if (!(net instanceof RNNAgent)) throw new Error("breakdown expects RNNAgent");
     net.unroll = (inputs: Tensor): Tensor => { // mirrors RNNAgent.unroll
       const R = inputs.shape[1]!;
-      const x = phases.time(`fwd ${label} agent: fc1 + relu`, () => relu(net.fc1.forward(inputs)));
+      const x = phases.time(`fwd ${label} agent: fc1 + relu`, () => net.fc1.forwardRelu(inputs));
       const hs = phases.time(`fwd ${label} agent: GRU layer (input projection + recurrence)`, () => gruLayer(x, net.rnn.weight_ih, net.rnn.bias_ih, zeros([R, net.hiddenDim]), net.rnn.weight_hh, net.rnn.bias_hh));
       return phases.time(`fwd ${label} agent: fc2`, () => net.fc2.forward(hs));
     };
@@ -245,7 +244,7 @@ function wrapBackwards(root: Tensor, ph: Phases, weightName: Map<Tensor, string>
     if (!node || seen.has(t)) continue;
     seen.add(t);
     let key = `bwd ${node.op}`;
-    if (node.op === "linear") key = `bwd linear ${weightName.get(node.inputs[1]!) ?? "?"}`;
+    if (node.op === "linear" || node.op === "linearRelu") key = `bwd ${node.op} ${weightName.get(node.inputs[1]!) ?? "?"}`;
     if (node.op === "gruSequence") key = "bwd gruSequence (recurrence + W_hh grad)";
     if (node.op === "gruLayer") key = "bwd gruLayer (recurrence, then input projection)";
     const f = node.backward.bind(node);

@@ -27,12 +27,12 @@ export const op = {
 export const simd = {
   v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c, i8x16Shuffle: 0x0d,
   f32x4Splat: 0x13, f32x4ExtractLane: 0x1f,
-  f32x4Lt: 0x43, f32x4Ge: 0x46,
+  f32x4Lt: 0x43, f32x4Gt: 0x44, f32x4Ge: 0x46,
   v128And: 0x4e, v128Or: 0x50, v128Bitselect: 0x52,
   v128Store32Lane: 0x5a, v128Store64Lane: 0x5b,
   i32x4Shl: 0xab, i32x4ShrS: 0xac, i32x4Add: 0xae, i32x4Sub: 0xb1,
   f32x4Abs: 0xe0, f32x4Neg: 0xe1, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7,
-  f32x4Pmin: 0xea, f32x4Pmax: 0xeb,
+  f32x4Max: 0xe9, f32x4Pmin: 0xea, f32x4Pmax: 0xeb,
 } as const;
 
 const BLOCK_VOID = 0x40;

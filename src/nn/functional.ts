@@ -14,13 +14,28 @@ import { floats, scratch } from "../tensor/pool.ts";
 
 /** y = x Wᵀ + b over the last axis of x: x [..., in], W [out, in], b [out] → [..., out] (PyTorch's Linear). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
+  return linearOp("linear", x, weight, bias ?? null, false);
+}
+
+/**
+ * relu(linear(x, W, b)) as one op: the ReLU runs on the layer's output before
+ * it leaves the product and, backward, masks the gradient before the
+ * products (inside WebAssembly with the wasm backend). Equal to the
+ * composition, gradient included; used for fc1 and the first layer of each
+ * hypernetwork.
+ */
+export function linearRelu(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  return linearOp("linearRelu", x, weight, bias ?? null, true);
+}
+
+function linearOp(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, relu: boolean): Tensor {
+  if (weight.ndim !== 2) throw new ShapeError(`${op}: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
   const [out, inp] = weight.shape as [number, number];
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== inp) {
-    throw new ShapeError(`linear: input ${fmt(x.shape)} does not end in the weight's in-size ${inp} (weight ${fmt(weight.shape)})`);
+    throw new ShapeError(`${op}: input ${fmt(x.shape)} does not end in the weight's in-size ${inp} (weight ${fmt(weight.shape)})`);
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== out)) {
-    throw new ShapeError(`linear: bias must be [${out}] for weight ${fmt(weight.shape)}, got ${fmt(bias.shape)}`);
+    throw new ShapeError(`${op}: bias must be [${out}] for weight ${fmt(weight.shape)}, got ${fmt(bias.shape)}`);
   }
   const rows = x.size / inp;
   // Large layers go to WebAssembly in one trip each way (src/tensor/wasm/linear.ts).
@@ -28,13 +43,15 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   // The JavaScript path accumulates into y; the fused one writes all of it.
   const y = fused ? scratch(rows * out) : floats(rows * out);
   if (fused) {
-    wasmLinearForward(x.data, weight.data, bias ? bias.data : null, y, rows, inp, out);
+    wasmLinearForward(x.data, weight.data, bias ? bias.data : null, y, rows, inp, out, relu);
   } else {
     matmulNT(x.data, weight.data, y, rows, inp, out);
     if (bias) addRowVector(y, bias.data, rows, out);
+    // As relu() in autograd/elementwise.ts: no branch, NaN stays NaN, −0 becomes 0.
+    if (relu) for (let i = 0; i < y.length; i++) { const v = y[i]!; y[i] = v * +(v > 0) + 0; }
   }
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record(new Tensor(y, [...x.shape.slice(0, -1), out]), "linear", inputs, (g) => {
+  return record(new Tensor(y, [...x.shape.slice(0, -1), out]), op, inputs, (g) => {
     if (fused) {
       // Read freshness before gradOf creates the arrays: fresh ones start as zeros inside wasm memory.
       const dxFresh = x.grad === null, dWFresh = weight.grad === null, dbFresh = bias?.grad === null;
@@ -42,9 +59,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
         dx: x.requiresGrad ? (dxFresh ? freshGradOf(x) : gradOf(x)) : null,
         dW: weight.requiresGrad ? (dWFresh ? freshGradOf(weight) : gradOf(weight)) : null,
         db: bias?.requiresGrad ? (dbFresh ? freshGradOf(bias) : gradOf(bias)) : null, dxFresh, dWFresh, dbFresh,
-      });
+      }, relu ? y : null);
       return;
     }
+    // The upstream gradient is this node's to overwrite (it is dropped right after): mask it in place, as wasm's vrelu_mask.
+    if (relu) for (let i = 0; i < g.length; i++) if (!(y[i]! > 0)) g[i] = 0;
     if (x.requiresGrad) matmulNN(g, weight.data, gradOf(x), rows, out, inp);
     if (weight.requiresGrad) matmulTN(g, x.data, gradOf(weight), out, rows, inp);
     if (bias?.requiresGrad) addColumnSums(g, gradOf(bias), rows, out);

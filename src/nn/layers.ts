@@ -4,7 +4,7 @@ import { elu, relu } from "../autograd/elementwise.ts";
 import { zeros } from "../tensor/create.ts";
 import { Rng } from "../tensor/random.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { gruCell, linear } from "./functional.ts";
+import { gruCell, linear, linearRelu } from "./functional.ts";
 import { torchDefaultBound, uniformInit } from "./init.ts";
 import { Module } from "./module.ts";
 
@@ -28,6 +28,11 @@ export class Linear extends Module implements Layer {
 
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
+  }
+
+  /** relu(forward(x)) as one fused op (functional.ts linearRelu). */
+  forwardRelu(x: Tensor): Tensor {
+    return linearRelu(x, this.weight, this.bias);
   }
 }
 
@@ -80,9 +85,15 @@ export class Sequential extends Module implements Layer {
     layers.forEach((l, i) => this.child(String(i), l));
   }
 
+  /** A Linear followed by a ReLU runs as one fused op; the result is the same. */
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const l of this.layers) y = l.forward(y);
+    const ls = this.layers;
+    for (let i = 0; i < ls.length; i++) {
+      const l = ls[i]!;
+      if (l instanceof Linear && ls[i + 1] instanceof ReLU) { y = l.forwardRelu(y); i++; }
+      else y = l.forward(y);
+    }
     return y;
   }
 }

@@ -2,7 +2,6 @@
 // Both take all rows of all steps at once: `unroll` maps inputs [T, R, in]
 // to Qs [T, R, A] with R = episodes·agents rows per step.
 
-import { relu } from "../autograd/elementwise.ts";
 import { reshape } from "../autograd/shape.ts";
 import { gruLayer } from "../nn/functional.ts";
 import { GRUCell, Linear } from "../nn/layers.ts";
@@ -49,14 +48,14 @@ export class RNNAgent extends Module implements AgentNetwork {
   unroll(inputs: Tensor): Tensor {
     checkInputs("RNNAgent.unroll", inputs, this.inputDim, 3);
     const R = inputs.shape[1]!;
-    const x = relu(this.fc1.forward(inputs));
+    const x = this.fc1.forwardRelu(inputs);
     const hs = gruLayer(x, this.rnn.weight_ih, this.rnn.bias_ih, zeros([R, this.hiddenDim]), this.rnn.weight_hh, this.rnn.bias_hh);
     return this.fc2.forward(hs);
   }
 
   step(inputs: Tensor, hidden: Tensor): { q: Tensor; hidden: Tensor } {
     checkInputs("RNNAgent.step", inputs, this.inputDim, 2);
-    const h = this.rnn.forward(relu(this.fc1.forward(inputs)), hidden);
+    const h = this.rnn.forward(this.fc1.forwardRelu(inputs), hidden);
     return { q: this.fc2.forward(h), hidden: h };
   }
 }
@@ -76,7 +75,7 @@ export class FFAgent extends Module implements AgentNetwork {
   }
 
   private forward(x: Tensor): Tensor {
-    return this.fc3.forward(relu(this.fc2.forward(relu(this.fc1.forward(x)))));
+    return this.fc3.forward(this.fc2.forwardRelu(this.fc1.forwardRelu(x)));
   }
 
   unroll(inputs: Tensor): Tensor {

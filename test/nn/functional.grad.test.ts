@@ -7,9 +7,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { add, mulScalar } from "../../src/autograd/elementwise.ts";
 import { select } from "../../src/autograd/shape.ts";
-import { gruCell, gruLayer, gruSequence, linear } from "../../src/nn/functional.ts";
+import { gruCell, gruLayer, gruSequence, linear, linearRelu } from "../../src/nn/functional.ts";
+import { relu } from "../../src/autograd/elementwise.ts";
+import { backward } from "../../src/autograd/tape.ts";
+import { Rng } from "../../src/tensor/random.ts";
 import { maskedMeanSquare, maskedMeanSquareComposed, mseLoss } from "../../src/nn/loss.ts";
-import type { Tensor } from "../../src/tensor/tensor.ts";
+import { Tensor } from "../../src/tensor/tensor.ts";
 import { GRAD_TOL, arbMask, arbShape, arbTensor, gradCheck } from "../util/gradcheck.ts";
 
 const RUNS = { seed: 0x27d4eb2f, numRuns: 40 };
@@ -50,6 +53,59 @@ describe("linear: backward matches finite differences", () => {
         expect(gradCheck(linear, [x, w, b], { wrt: [1, 2] })).toBeLessThan(GRAD_TOL);
       }),
       RUNS,
+    );
+  });
+});
+
+// linearRelu: the ReLU's kink sits in the pre-activation x·Wᵀ + b, which a
+// finite-difference step on x, W or b moves. Keeping |x·Wᵀ| well below |b|
+// (small x and W, |b| ≥ 1.5) fixes every unit's side, on or off by b's sign,
+// so the stencil never straddles the kink while both sides are exercised.
+// Where the kink is reachable, the fused op is compared with the composition
+// relu(linear(·)), each checked against finite differences on its own.
+describe("linearRelu: backward matches finite differences", () => {
+  const awayB = { min: -2, max: 2, awayFrom: [0], margin: 1.5 };
+  const arbSized = (rows: fc.Arbitrary<number>, inp: fc.Arbitrary<number>, out: fc.Arbitrary<number>, xw: { min: number; max: number }) =>
+    fc.tuple(rows, inp, out).chain(([r, i, o]) => fc.tuple(arbTensor([r, i], xw), arbTensor([o, i], xw), arbTensor([o], awayB)));
+
+  it("small layers (the JS path)", () => {
+    fc.assert(
+      fc.property(arbSized(small, small, small, { min: -0.5, max: 0.5 }), ([x, w, b]) => {
+        expect(gradCheck(linearRelu, [x, w, b])).toBeLessThan(GRAD_TOL);
+        expect(gradCheck(linearRelu, [x, w, b], { wrt: [0] })).toBeLessThan(GRAD_TOL);
+      }),
+      RUNS,
+    );
+  });
+
+  it("layers that take the fused WebAssembly path (rows·in·out ≥ 1024)", () => {
+    const big = arbSized(fc.integer({ min: 24, max: 40 }), fc.integer({ min: 6, max: 9 }), fc.integer({ min: 8, max: 12 }), { min: -0.25, max: 0.25 });
+    fc.assert(
+      fc.property(big, ([x, w, b]) => {
+        expect(gradCheck(linearRelu, [x, w, b])).toBeLessThan(GRAD_TOL);
+        expect(gradCheck((a, c, d) => add(linearRelu(a, c, d), mulScalar(linearRelu(a, c, d), 2)), [x, w, b])).toBeLessThan(GRAD_TOL);
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it("equals relu(linear(·)), output and gradients, with units on both sides of the kink", () => {
+    const shapes = fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 1e6 }));
+    fc.assert(
+      fc.property(shapes, ([rows, inp, out, seed]) => {
+        const rng = new Rng(seed);
+        const t = (shape: number[]) => { const v = new Float32Array(shape.reduce((a, c) => a * c, 1)); for (let i = 0; i < v.length; i++) v[i] = rng.uniform(-1, 1); return new Tensor(v, shape); };
+        const x = t([rows, inp]), w = t([out, inp]), b = t([out]), g = t([rows, out]);
+        const run = (f: (a: Tensor, c: Tensor, d: Tensor) => Tensor) => {
+          for (const p of [x, w, b]) { p.grad = null; p.requiresGrad = true; }
+          const y = f(x, w, b);
+          backward(y, g);
+          return [y.data, x.grad!, w.grad!, b.grad!].map((a) => Array.from(a));
+        };
+        const fused = run(linearRelu), composed = run((a, c, d) => relu(linear(a, c, d)));
+        fused.forEach((a, k) => a.forEach((v, i) => expect(v).toBeCloseTo(composed[k]![i]!, 5)));
+      }),
+      { seed: 0x51ed270b, numRuns: 40 },
     );
   });
 });

@@ -205,3 +205,30 @@ describe("wasm module and loader", () => {
     });
   });
 });
+
+// The fused ReLU of a Linear (vrelu on the output, vrelu_mask on the
+// upstream gradient) at the edges: NaN stays NaN and −0 becomes +0 forward,
+// as the JS relu; backward a switched-off unit passes nothing, even an
+// infinite or NaN gradient (a select, as PyTorch's threshold_backward).
+describe("wasm Linear with a fused ReLU", () => {
+  it.runIf(wasmAvailable())("keeps NaN, turns −0 into +0 and masks gradients by the output's sign, every lane of a partial vector included", async () => {
+    const { wasmLinearBackward, wasmLinearForward } = await import("../../src/tensor/wasm/linear.ts");
+    // 7 outputs per row: one full f32x4 and a partial one of 3 lanes.
+    const m = 2, k = 1, n = 7;
+    const x = Float32Array.of(1, 1), W = new Float32Array(n).fill(1);
+    const bias = Float32Array.of(NaN, -1, -2, 0.5, -1, 2, -3); // pre-activations: bias + 1
+    const y = new Float32Array(m * n);
+    wasmLinearForward(x, W, bias, y, m, k, n, true);
+    const row = [NaN, 0, 0, 1.5, 0, 3, 0];
+    for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) {
+      if (Number.isNaN(row[j]!)) expect(y[r * n + j]).toBeNaN();
+      else expect(Object.is(y[r * n + j], row[j])).toBe(true); // +0, not −0 (bias −1 + 1 = 0 for j = 1, 4)
+    }
+    const g = Float32Array.from({ length: m * n }, (_, i) => (i % n === 2 ? Infinity : i % n === 6 ? NaN : 1));
+    const dW = new Float32Array(n * k), db = new Float32Array(n);
+    wasmLinearBackward(g, x, W, m, k, n, { dx: null, dW, db, dxFresh: false, dWFresh: true, dbFresh: true }, y);
+    // Only units 3 and 5 are on: each row passes g = 1 there, summed over 2 rows.
+    expect(Array.from(db)).toEqual([0, 0, 0, 2, 0, 2, 0]);
+    expect(Array.from(dW)).toEqual([0, 0, 0, 2, 0, 2, 0]);
+  });
+});

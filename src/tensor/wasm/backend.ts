@@ -32,6 +32,8 @@ export interface WasmKernelExports {
   vexp(src: number, dst: number, count: number): void;
   vsigmoid(src: number, dst: number, count: number): void;
   vtanh(src: number, dst: number, count: number): void;
+  vrelu(src: number, dst: number, count: number): void;
+  vrelu_mask(g: number, y: number, count: number): void;
 }
 
 // Just the part of the WebAssembly namespace we use; our tsconfig has no DOM

@@ -6,7 +6,10 @@
 // input projection (2496 × 192). Here each operand is copied in once, the
 // output starts as the bias rows (or zeros) inside wasm memory, the bias
 // gradient is a product with a column of ones, and each result is copied
-// out once.
+// out once. A ReLU after the layer (fc1, the hypernetworks' first layers)
+// runs on the output before it leaves and, backward, masks the upstream
+// gradient inside wasm: in JS each was a pass over [rows, out] costing about
+// what the product does.
 
 import { wasmWorkspace } from "./backend.ts";
 import { Layout, expectLength } from "./gru.ts";
@@ -23,9 +26,10 @@ export function fillRows(heap: Float32Array, at: number, row: Float32Array, rows
   }
 }
 
-/** y [m, n] = x [m, k] · W [n, k]ᵀ + bias [n] (bias optional); y is overwritten. */
+/** y [m, n] = x [m, k] · W [n, k]ᵀ + bias [n] (bias optional), then max(y, 0) with `relu`; y is overwritten. */
 export function wasmLinearForward(
   x: Float32Array, W: Float32Array, bias: Float32Array | null, y: Float32Array, m: number, k: number, n: number,
+  relu = false,
 ): void {
   const op = "wasmLinearForward";
   expectLength(x, m * k, `x [${m}, ${k}]`, op);
@@ -33,7 +37,11 @@ export function wasmLinearForward(
   expectLength(y, m * n, `y [${m}, ${n}]`, op);
   if (bias) expectLength(bias, n, `bias [${n}]`, op);
   if (m * n === 0) return;
-  if (k === 0) { if (bias) for (let i = 0; i < m; i++) y.set(bias, i * n); else y.fill(0); return; }
+  if (k === 0) {
+    if (bias) for (let i = 0; i < m; i++) y.set(bias, i * n); else y.fill(0);
+    if (relu) for (let i = 0; i < y.length; i++) { const v = y[i]!; y[i] = v * +(v > 0) + 0; }
+    return;
+  }
   const L = new Layout();
   const xP = L.take(m * k), wP = L.take(n * k), yP = L.take(m * n), tP = L.take(n * k);
   const { ex, heap } = wasmWorkspace(L.end, op);
@@ -42,6 +50,7 @@ export function wasmLinearForward(
   if (bias) fillRows(heap, yP >>> 2, bias, m);
   else heap.fill(0, yP >>> 2, (yP >>> 2) + m * n);
   ex.nt(xP, wP, yP, m, k, n, tP);
+  if (relu) ex.vrelu(yP, yP, m * n);
   y.set(heap.subarray(yP >>> 2, (yP >>> 2) + m * n));
 }
 
@@ -55,12 +64,18 @@ export interface LinearGrads {
   dbFresh: boolean;
 }
 
-/** For y = x Wᵀ + b with upstream g [m, n]: dx [m, k] += g W, dW [n, k] += gᵀ x, db [n] += Σ_rows g. */
+/**
+ * For y = x Wᵀ + b with upstream g [m, n]: dx [m, k] += g W, dW [n, k] += gᵀ x,
+ * db [n] += Σ_rows g. With `reluOut` (the output y of a fused ReLU) g is first
+ * masked to where y > 0.
+ */
 export function wasmLinearBackward(
   g: Float32Array, x: Float32Array, W: Float32Array, m: number, k: number, n: number, grads: LinearGrads,
+  reluOut: Float32Array | null = null,
 ): void {
   const op = "wasmLinearBackward", { dx, dW, db } = grads;
   expectLength(g, m * n, `the gradient [${m}, ${n}]`, op);
+  if (reluOut) expectLength(reluOut, m * n, `the ReLU's output [${m}, ${n}]`, op);
   expectLength(x, m * k, `x [${m}, ${k}]`, op);
   expectLength(W, n * k, `weight [${n}, ${k}]`, op);
   if (dx) expectLength(dx, m * k, `dx [${m}, ${k}]`, op);
@@ -68,7 +83,7 @@ export function wasmLinearBackward(
   if (db) expectLength(db, n, `db [${n}]`, op);
   if (m * n === 0) return;
   const L = new Layout();
-  const gP = L.take(m * n);
+  const gP = L.take(m * n), yP = reluOut ? L.take(m * n) : 0;
   const wP = dx ? L.take(n * k) : 0, dxP = dx ? L.take(m * k) : 0;
   const xP = dW ? L.take(m * k) : 0, dwP = dW ? L.take(n * k) : 0;
   const onesP = db ? L.take(m) : 0, dbP = db ? L.take(n) : 0;
@@ -78,6 +93,10 @@ export function wasmLinearBackward(
     else heap.set(a, p >>> 2);
   };
   heap.set(g, gP >>> 2);
+  if (reluOut) {
+    heap.set(reluOut, yP >>> 2);
+    ex.vrelu_mask(gP, yP, m * n);
+  }
   if (dx && k > 0) {
     heap.set(W, wP >>> 2);
     load(dxP, dx, grads.dxFresh);
