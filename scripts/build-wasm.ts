@@ -17,6 +17,8 @@
 //   vexp, vsigmoid, vtanh(src, dst, count)   elementwise, for tests
 //   vrelu(src, dst, count)   dst = max(src, 0), a Linear's fused ReLU
 //   vrelu_mask(g, y, count)  g = y > 0 ? g : 0, that ReLU's backward
+//   mix_fwd(…), mix_bwd(…)   QMIX's mixing network row by row (arguments
+//                            at mixForward and mixBackward below)
 // The caller leaves 16 bytes of slack after B, C and t (after every region,
 // for the GRU and vector functions): a row's last 1–3 columns are computed as
 // a whole f32x4 that reads past the row (those lanes are discarded; only the
@@ -611,12 +613,159 @@ function reluMask(): Fn {
   return f;
 }
 
+// expm1 for the mixer's ELU: e^x − 1 from the vector exp loses the low bits
+// of small results to cancellation, so |x| < 0.5 takes the Taylor series to
+// x⁸/8! instead (its first omitted term, 0.5⁹/9! = 5.4e-9, is below float32
+// rounding of the results there, ≥ 0.39·|x|/0.5).
+const EXPM1_TAYLOR = [1 / 40320, 1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1];
+
+/** out = eˣ − 1 per lane (NaN gives NaN: its |x| < 0.5 is false and the exp branch keeps it). */
+function vexpm1Into(f: Fn, x: V, out: string): void {
+  assign(f, "em_x", x);
+  vexpInto(f, vget("em_x"), "em_e");
+  f.get("em_e").f32x4(1).simd(simd.f32x4Sub); // large |x|
+  f.f32x4(EXPM1_TAYLOR[0]!);
+  for (const c of EXPM1_TAYLOR.slice(1)) f.get("em_x").simd(simd.f32x4Mul).f32x4(c).simd(simd.f32x4Add);
+  f.get("em_x").simd(simd.f32x4Mul); // small |x|
+  f.get("em_x").simd(simd.f32x4Abs).f32x4(0.5).simd(simd.f32x4Lt); // mask: small
+  // bitselect(a, b, m) takes a where m is set: the series where small, else e^x − 1.
+  f.set("em_m").set("em_p").set("em_e").get("em_p").get("em_e").get("em_m").simd(simd.v128Bitselect).set(out);
+}
+
+/** Adds the four lanes of `local` and adds the sum to the float at the address on the stack (lane 0 stored). */
+function addLanesInto(f: Fn, addrLocal: string, local: string): void {
+  f.get(local).get(local).get(local).simd(simd.i8x16Shuffle, ...lanes32(2, 3, 0, 1)).simd(simd.f32x4Add).set("hs_t");
+  f.get("hs_t").get("hs_t").get("hs_t").simd(simd.i8x16Shuffle, ...lanes32(1, 0, 3, 2)).simd(simd.f32x4Add).set("hs_t");
+  f.get(addrLocal).get(addrLocal).simd(simd.v128Load32Splat, ...memarg(2, 0)).get("hs_t").simd(simd.f32x4Add)
+    .simd(simd.v128Store32Lane, ...memarg(2, 0), 0);
+}
+
+/** sign(x) per lane as ±1, 0 at ±0 (NaN: 0), for |·|'s gradient. */
+const vsign = (x: string): V => (f) => {
+  f.get(x).f32x4(0).simd(simd.f32x4Gt).f32x4(1).simd(simd.v128And);
+  f.get(x).f32x4(0).simd(simd.f32x4Lt).f32x4(1).simd(simd.v128And);
+  f.simd(simd.f32x4Sub);
+};
+
+/**
+ * mix_fwd(q, a, b, f, v, hid, out, R, n, E): QMIX's mixing network over R rows,
+ * src/qmix/mixers.ts's monotonicMix:
+ *   hid = ELU(Σᵢ qᵢ·|aᵢ| + b),  out = v + Σₑ hid·|f|,
+ * q [R,n], a [R,n·E] (agent i's E weights at i·E), b, f, hid [R,E], v, out [R].
+ * E must be a multiple of 4 (whole vectors). Per row the E columns run as
+ * vectors with the n agents' terms inside, then the ELU, then out from the
+ * four lanes' sums.
+ */
+function mixForward(): Fn {
+  const f = new Fn("mix_fwd", ["q", "a", "b", "f", "v", "hid", "out", "rows", "n", "E"], true);
+  f.i32("e4", "ne4", "ri", "j", "i", "pai", "pqi", ...MATH_I32);
+  f.v128("acc", "act", "ys", "em_x", "em_e", "em_p", "em_m", "hs_t", ...MATH_V128);
+  f.block((ret) => {
+    f.get("rows").emit(op.i32Eqz).get("n").emit(op.i32Eqz).emit(op.i32Or).get("E").emit(op.i32Eqz).emit(op.i32Or).brIf(ret);
+    bytesOf(f, "e4", "E");
+    bytesOf(f, "ne4", "n", "E");
+    f.get("rows").set("ri");
+    f.loop((row) => {
+      f.f32x4(0).set("ys").const(0).set("j");
+      f.loop((col) => {
+        f.get("b").get("j").emit(op.i32Add).simd(simd.v128Load, ...memarg(4, 0)).set("acc");
+        f.get("a").get("j").emit(op.i32Add).set("pai").get("q").set("pqi").get("n").set("i");
+        f.loop((agent) => {
+          f.get("acc").get("pqi").simd(simd.v128Load32Splat, ...memarg(2, 0))
+            .get("pai").simd(simd.v128Load, ...memarg(4, 0)).simd(simd.f32x4Abs).simd(simd.f32x4Mul).simd(simd.f32x4Add).set("acc");
+          f.addTo("pai", "e4").addTo("pqi", 4);
+          f.get("i").const(1).emit(op.i32Sub).tee("i").brIf(agent);
+        });
+        vexpm1Into(f, vget("acc"), "act");
+        f.get("acc").get("act").get("acc").f32x4(0).simd(simd.f32x4Gt).simd(simd.v128Bitselect).set("act");
+        f.get("hid").get("j").emit(op.i32Add).get("act").simd(simd.v128Store, ...memarg(4, 0));
+        f.get("ys").get("act").get("f").get("j").emit(op.i32Add).simd(simd.v128Load, ...memarg(4, 0)).simd(simd.f32x4Abs)
+          .simd(simd.f32x4Mul).simd(simd.f32x4Add).set("ys");
+        f.addTo("j", 16).get("j").get("e4").emit(op.i32LtS).brIf(col);
+      });
+      // out = v + Σ lanes: store v first, then add the lanes' sum to it.
+      f.get("out").get("v").emit(op.i32Load, ...memarg(2, 0)).emit(op.i32Store, ...memarg(2, 0));
+      addLanesInto(f, "out", "ys");
+      f.get("q").get("n").const(2).emit(op.i32Shl).emit(op.i32Add).set("q");
+      f.addTo("a", "ne4").addTo("b", "e4").addTo("f", "e4").addTo("hid", "e4").addTo("v", 4).addTo("out", 4);
+      f.get("ri").const(1).emit(op.i32Sub).tee("ri").brIf(row);
+    });
+  });
+  return f;
+}
+
+/**
+ * mix_bwd(g, q, a, f, hid, dq, da, db, df, dv, dh, R, n, E): the backward of
+ * mix_fwd for upstream g [R], given its inputs and hid; adds into dq [R,n],
+ * da [R,n·E], db and df [R,E], dv [R]; dh [E] is scratch. Per row: first the
+ * E columns (df, and dh = g·|f|·ELU′ into dh and db, ELU′ = hid + 1 below
+ * 0), then per agent da = dh·qᵢ·sign(aᵢ) and dqᵢ = Σ dh·|aᵢ|.
+ */
+function mixBackward(): Fn {
+  const f = new Fn("mix_bwd", ["g", "q", "a", "f", "hid", "dq", "da", "db", "df", "dv", "dh", "rows", "n", "E"], true);
+  f.i32("e4", "ne4", "ri", "j", "i", "pai", "pqi", "pdai", "pdqi", ...MATH_I32);
+  f.v128("gr", "act", "fe", "d", "w", "qi", "s", "hs_t", ...MATH_V128);
+  f.block((ret) => {
+    f.get("rows").emit(op.i32Eqz).get("n").emit(op.i32Eqz).emit(op.i32Or).get("E").emit(op.i32Eqz).emit(op.i32Or).brIf(ret);
+    bytesOf(f, "e4", "E");
+    bytesOf(f, "ne4", "n", "E");
+    f.get("rows").set("ri");
+    f.loop((row) => {
+      f.get("g").simd(simd.v128Load32Splat, ...memarg(2, 0)).set("gr");
+      f.get("dv").get("dv").simd(simd.v128Load32Splat, ...memarg(2, 0)).get("gr").simd(simd.f32x4Add)
+        .simd(simd.v128Store32Lane, ...memarg(2, 0), 0); // dv += g
+      f.const(0).set("j");
+      f.loop((col) => {
+        assign(f, "act", vload("hid", "j"));
+        assign(f, "fe", vload("f", "j"));
+        // df += g·hid·sign(f)
+        f.get("df").get("j").emit(op.i32Add);
+        vadd(vload("df", "j"), vmul(vmul(vget("gr"), vget("act")), vsign("fe")))(f);
+        f.simd(simd.v128Store, ...memarg(4, 0));
+        // dh = g·|f|·(hid > 0 ? 1 : hid + 1)
+        vmul(vmul(vget("gr"), (g) => { g.get("fe").simd(simd.f32x4Abs); }), (g) => {
+          g.f32x4(1).get("act").f32x4(1).simd(simd.f32x4Add).get("act").f32x4(0).simd(simd.f32x4Gt).simd(simd.v128Bitselect);
+        })(f);
+        f.set("d");
+        f.get("dh").get("j").emit(op.i32Add).get("d").simd(simd.v128Store, ...memarg(4, 0));
+        f.get("db").get("j").emit(op.i32Add);
+        vadd(vload("db", "j"), vget("d"))(f);
+        f.simd(simd.v128Store, ...memarg(4, 0));
+        f.addTo("j", 16).get("j").get("e4").emit(op.i32LtS).brIf(col);
+      });
+      f.get("a").set("pai").get("da").set("pdai").get("q").set("pqi").get("dq").set("pdqi").get("n").set("i");
+      f.loop((agent) => {
+        f.get("pqi").simd(simd.v128Load32Splat, ...memarg(2, 0)).set("qi");
+        f.f32x4(0).set("s").const(0).set("j");
+        f.loop((col) => {
+          assign(f, "w", vload("pai", "j"));
+          assign(f, "d", vload("dh", "j"));
+          f.get("pdai").get("j").emit(op.i32Add);
+          vadd(vload("pdai", "j"), vmul(vmul(vget("d"), vget("qi")), vsign("w")))(f);
+          f.simd(simd.v128Store, ...memarg(4, 0));
+          f.get("s").get("d").get("w").simd(simd.f32x4Abs).simd(simd.f32x4Mul).simd(simd.f32x4Add).set("s");
+          f.addTo("j", 16).get("j").get("e4").emit(op.i32LtS).brIf(col);
+        });
+        addLanesInto(f, "pdqi", "s");
+        f.addTo("pai", "e4").addTo("pdai", "e4").addTo("pqi", 4).addTo("pdqi", 4);
+        f.get("i").const(1).emit(op.i32Sub).tee("i").brIf(agent);
+      });
+      f.addTo("g", 4).addTo("dv", 4);
+      f.get("q").get("n").const(2).emit(op.i32Shl).emit(op.i32Add).set("q");
+      f.get("dq").get("n").const(2).emit(op.i32Shl).emit(op.i32Add).set("dq");
+      f.addTo("a", "ne4").addTo("da", "ne4").addTo("f", "e4").addTo("hid", "e4").addTo("db", "e4").addTo("df", "e4");
+      f.get("ri").const(1).emit(op.i32Sub).tee("ri").brIf(row);
+    });
+  });
+  return f;
+}
+
 export function buildKernels(opts: KernelOptions = DEFAULTS): Uint8Array {
   // Function indices are positions in this list (the module imports nothing).
   const fns = [core("NN", opts.rows), core("TN", opts.rows), transpose(), entry("NN", 0, opts.kc), entry("TN", 1, opts.kc)];
   fns.push(nt(2, 3), gruForward(2, 3), gruBackward(3, 4));
   fns.push(unary("vexp", vexpInto), unary("vsigmoid", vsigmoidInto), unary("vtanh", vtanhInto));
-  fns.push(unary("vrelu", vreluInto), reluMask());
+  fns.push(unary("vrelu", vreluInto), reluMask(), mixForward(), mixBackward());
   return encodeModule(fns, 1);
 }
 
@@ -630,7 +779,7 @@ export function generatedSource(bytes: Uint8Array, opts: KernelOptions = DEFAULT
   return [
     "// generated by scripts/build-wasm.ts; do not edit.",
     `// WebAssembly SIMD kernels, ${bytes.length} bytes (matmul tiles of ${opts.rows} rows × 8 columns, k chunks of ${opts.kc}).`,
-    "// Exports: memory, nn, tn, nt, gru_fwd, gru_bwd, vexp, vsigmoid, vtanh, vrelu, vrelu_mask; see the build script for the ABI.",
+    "// Exports: memory, nn, tn, nt, gru_fwd, gru_bwd, vexp, vsigmoid, vtanh, vrelu, vrelu_mask, mix_fwd, mix_bwd; see the build script for the ABI.",
     "",
     `export const KERNELS_WASM_BYTES = ${bytes.length};`,
     "",

@@ -8,7 +8,9 @@ import { reshape } from "../autograd/shape.ts";
 import { type Layer, Linear, ReLU, Sequential } from "../nn/layers.ts";
 import { Module } from "../nn/module.ts";
 import { Rng } from "../tensor/random.ts";
-import { gradOf, record } from "../autograd/tape.ts";
+import { freshGradOf, gradOf, record } from "../autograd/tape.ts";
+import { wasmAvailable } from "../tensor/wasm/backend.ts";
+import { wasmMixBackward, wasmMixForward } from "../tensor/wasm/mix.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
 import { scratch } from "../tensor/pool.ts";
 
@@ -103,7 +105,24 @@ export function monotonicMix(qs: Tensor, w1: Tensor, b1: Tensor, wFinal: Tensor,
   const q = qs.data, a = w1.data, b = b1.data, f = wFinal.data, vd = v.data;
   // The hidden layer's ELU outputs are kept for backward: ELU keeps the sign,
   // and below 0 its slope e^h is the output + 1, so no exp is needed there.
-  const hid = scratch(R * E), out = scratch(R), acc = new Float64Array(E);
+  const hid = scratch(R * E), out = scratch(R);
+  const inputs = [qs, w1, b1, wFinal, v];
+  // With the wasm backend the rows run in f32x4 (src/tensor/wasm/mix.ts), for
+  // whole vectors of E; the JS loops below sum in float64 and round once.
+  if (E % 4 === 0 && wasmAvailable()) {
+    const sizes = { R, n, E };
+    wasmMixForward(q, a, b, f, vd, hid, out, sizes);
+    return record(new Tensor(out, [R, 1]), "monotonicMix", inputs, (g) => {
+      // Read freshness before the gradient arrays exist: fresh ones start as zeros inside wasm memory.
+      const slot = (t: Tensor) => {
+        if (!t.requiresGrad) return { into: null, fresh: false };
+        const fresh = t.grad === null;
+        return { into: fresh ? freshGradOf(t) : gradOf(t), fresh };
+      };
+      wasmMixBackward(g, q, a, f, hid, sizes, { dq: slot(qs), dw1: slot(w1), db1: slot(b1), dwf: slot(wFinal), dv: slot(v) });
+    });
+  }
+  const acc = new Float64Array(E);
   for (let r = 0; r < R; r++) {
     const qo = r * n, ao = r * n * E, eo = r * E;
     for (let e = 0; e < E; e++) acc[e] = b[eo + e]!;
@@ -119,7 +138,7 @@ export function monotonicMix(qs: Tensor, w1: Tensor, b1: Tensor, wFinal: Tensor,
     }
     out[r] = y;
   }
-  return record(new Tensor(out, [R, 1]), "monotonicMix", [qs, w1, b1, wFinal, v], (g) => {
+  return record(new Tensor(out, [R, 1]), "monotonicMix", inputs, (g) => {
     const dq = qs.requiresGrad ? gradOf(qs) : null, da = w1.requiresGrad ? gradOf(w1) : null;
     const db = b1.requiresGrad ? gradOf(b1) : null, df = wFinal.requiresGrad ? gradOf(wFinal) : null;
     const dv = v.requiresGrad ? gradOf(v) : null;

@@ -24,6 +24,7 @@ import { GRAD_TOL, arbTensor, gradCheck } from "../util/gradcheck.ts";
 import { randNormal, zeros } from "../../src/tensor/create.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { ShapeError, Tensor } from "../../src/tensor/tensor.ts";
+import { setWasmEnabled, wasmAvailable } from "../../src/tensor/wasm/backend.ts";
 
 const RUNS = { seed: 0x0051f15e, numRuns: 60 };
 /** Secant vs averaged autodiff slope, relative to the slope, beyond the rounding bound (observed ≤ 8e-4 over 3000 probes). */
@@ -403,7 +404,9 @@ describe("mixer shape errors name the expected and received shapes", () => {
 // composition of generic ops pymarl writes, forward and backward, and its
 // backward must match finite differences on its own.
 describe("monotonicMix: the fused mixing op", () => {
-  const arbMix = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }))
+  // E of whole f32x4 vectors (4, 8, 12, 32) takes the wasm kernels under the wasm backend.
+  const arbE = fc.oneof(fc.integer({ min: 1, max: 6 }), fc.constantFrom(8, 12, 32));
+  const arbMix = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), arbE)
     .chain(([R, n, E]) => fc.tuple(fc.constant([R, n, E] as const),
       arbTensor([R, n]), arbTensor([R, n * E], { awayFrom: [0] }), arbTensor([R, E]), arbTensor([R, E], { awayFrom: [0] }), arbTensor([R, 1])));
 
@@ -412,7 +415,7 @@ describe("monotonicMix: the fused mixing op", () => {
     // O(step) error: b₁ (|b₁| ≥ 1.5, both signs) keeps each hidden unit on
     // one side, as |q·|W₁|| ≤ n·0.25 ≤ 1 with q, W₁ in [−0.5, 0.5].
     const small = { min: -0.5, max: 0.5 };
-    const arb = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }))
+    const arb = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), arbE)
       .chain(([R, n, E]) => fc.tuple(fc.constant([n, E] as const),
         arbTensor([R, n], small), arbTensor([R, n * E], { ...small, awayFrom: [0] }), arbTensor([R, E], { min: 1.5, max: 3 }),
         arbTensor([R, E], { awayFrom: [0] }), arbTensor([R, 1])));
@@ -435,6 +438,47 @@ describe("monotonicMix: the fused mixing op", () => {
       for (let k = 0; k < a.y.length; k++) expect(Math.abs(a.y[k]! - b.y[k]!)).toBeLessThan(1e-5 * (1 + Math.abs(b.y[k]!)));
       a.grads.forEach((g, j) => { for (let k = 0; k < g.length; k++) expect(Math.abs(g[k]! - b.grads[j]![k]!)).toBeLessThan(1e-5 * (1 + Math.abs(b.grads[j]![k]!))); });
     }), { seed: 18, numRuns: 60 });
+  });
+
+  // The wasm kernels (f32x4, float32 sums, a Taylor series for expm1 near 0)
+  // against the JS loops (float64 sums, Math.expm1), at the QMIX shapes, with
+  // hidden pre-activations spread over [−12, 4] and many within 1e-3 of 0.
+  it.runIf(wasmAvailable())("the wasm kernels equal the JS loops at the QMIX shapes, values and gradients", () => {
+    const R = 800, n = 3, E = 32, rng = new Rng(5);
+    const t = (len: number, lo: number, hi: number, cols: number) =>
+      new Tensor(Float32Array.from({ length: len }, () => rng.uniform(lo, hi)), [len / cols, cols]);
+    const q = t(R * n, -4, 1, n), w1 = t(R * n * E, -0.5, 0.5, n * E), wf = t(R * E, -1, 1, E), v = t(R, -1, 1, 1);
+    const b1 = t(R * E, -6, 2, E);
+    for (let k = 0; k < R * E; k += 3) b1.data[k] = rng.uniform(-1e-3, 1e-3); // units near ELU's kink
+    const inputs = [q, w1, b1, wf, v];
+    const run = () => {
+      for (const x of inputs) { x.requiresGrad = true; x.grad = null; }
+      const y = monotonicMix(q, w1, b1, wf, v, n, E);
+      backward(y, new Float32Array(R).map((_, k) => Math.sin(k)));
+      return { y: y.data.slice(), grads: inputs.map((x) => x.grad!.slice()) };
+    };
+    const wasm = run();
+    setWasmEnabled(false);
+    let js: ReturnType<typeof run>;
+    try { js = run(); } finally { setWasmEnabled(true); }
+    const close = (a: Float32Array, b: Float32Array) => {
+      let scale = 0, diff = 0;
+      for (let k = 0; k < a.length; k++) { scale = Math.max(scale, Math.abs(b[k]!)); diff = Math.max(diff, Math.abs(a[k]! - b[k]!)); }
+      expect(diff).toBeLessThan(2e-6 * scale);
+    };
+    close(wasm.y, js.y);
+    wasm.grads.forEach((g, j) => close(g, js.grads[j]!));
+  });
+
+  it("propagates a NaN agent Q to Q_tot and keeps the other rows finite", () => {
+    const R = 3, n = 2, E = 8, rng = new Rng(6);
+    const t = (rows: number, cols: number) => new Tensor(Float32Array.from({ length: rows * cols }, () => rng.uniform(-1, 1)), [rows, cols]);
+    const q = t(R, n);
+    q.data[2] = NaN; // row 1, agent 0
+    const y = monotonicMix(q, t(R, n * E), t(R, E), t(R, E), t(R, 1), n, E);
+    expect(Number.isFinite(y.data[0]!)).toBe(true);
+    expect(y.data[1]).toBeNaN();
+    expect(Number.isFinite(y.data[2]!)).toBe(true);
   });
 
   it("names the operand with the wrong shape", () => {

@@ -34,6 +34,11 @@ export interface WasmKernelExports {
   vtanh(src: number, dst: number, count: number): void;
   vrelu(src: number, dst: number, count: number): void;
   vrelu_mask(g: number, y: number, count: number): void;
+  mix_fwd(q: number, a: number, b: number, f: number, v: number, hid: number, out: number, rows: number, n: number, E: number): void;
+  mix_bwd(
+    g: number, q: number, a: number, f: number, hid: number, dq: number, da: number, db: number, df: number, dv: number,
+    dh: number, rows: number, n: number, E: number,
+  ): void;
 }
 
 // Just the part of the WebAssembly namespace we use; our tsconfig has no DOM
