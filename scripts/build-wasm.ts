@@ -647,6 +647,20 @@ const vsign = (x: string): V => (f) => {
   f.simd(simd.f32x4Sub);
 };
 
+/** The row loop shared by mix_fwd and mix_bwd: returns at once when R, n or E is 0, sets e4 = 4E and ne4 = 4nE (bytes), then runs `row` R times (counting in ri). */
+function mixRows(f: Fn, row: () => void): void {
+  f.block((ret) => {
+    f.get("rows").emit(op.i32Eqz).get("n").emit(op.i32Eqz).emit(op.i32Or).get("E").emit(op.i32Eqz).emit(op.i32Or).brIf(ret);
+    bytesOf(f, "e4", "E");
+    bytesOf(f, "ne4", "n", "E");
+    f.get("rows").set("ri");
+    f.loop((next) => {
+      row();
+      f.get("ri").const(1).emit(op.i32Sub).tee("ri").brIf(next);
+    });
+  });
+}
+
 /**
  * mix_fwd(q, a, b, f, v, hid, out, R, n, E): QMIX's mixing network over R rows,
  * src/qmix/mixers.ts's monotonicMix:
@@ -660,36 +674,29 @@ function mixForward(): Fn {
   const f = new Fn("mix_fwd", ["q", "a", "b", "f", "v", "hid", "out", "rows", "n", "E"], true);
   f.i32("e4", "ne4", "ri", "j", "i", "pai", "pqi", ...MATH_I32);
   f.v128("acc", "act", "ys", "em_x", "em_e", "em_p", "em_m", "hs_t", ...MATH_V128);
-  f.block((ret) => {
-    f.get("rows").emit(op.i32Eqz).get("n").emit(op.i32Eqz).emit(op.i32Or).get("E").emit(op.i32Eqz).emit(op.i32Or).brIf(ret);
-    bytesOf(f, "e4", "E");
-    bytesOf(f, "ne4", "n", "E");
-    f.get("rows").set("ri");
-    f.loop((row) => {
-      f.f32x4(0).set("ys").const(0).set("j");
-      f.loop((col) => {
-        f.get("b").get("j").emit(op.i32Add).simd(simd.v128Load, ...memarg(4, 0)).set("acc");
-        f.get("a").get("j").emit(op.i32Add).set("pai").get("q").set("pqi").get("n").set("i");
-        f.loop((agent) => {
-          f.get("acc").get("pqi").simd(simd.v128Load32Splat, ...memarg(2, 0))
-            .get("pai").simd(simd.v128Load, ...memarg(4, 0)).simd(simd.f32x4Abs).simd(simd.f32x4Mul).simd(simd.f32x4Add).set("acc");
-          f.addTo("pai", "e4").addTo("pqi", 4);
-          f.get("i").const(1).emit(op.i32Sub).tee("i").brIf(agent);
-        });
-        vexpm1Into(f, vget("acc"), "act");
-        f.get("acc").get("act").get("acc").f32x4(0).simd(simd.f32x4Gt).simd(simd.v128Bitselect).set("act");
-        f.get("hid").get("j").emit(op.i32Add).get("act").simd(simd.v128Store, ...memarg(4, 0));
-        f.get("ys").get("act").get("f").get("j").emit(op.i32Add).simd(simd.v128Load, ...memarg(4, 0)).simd(simd.f32x4Abs)
-          .simd(simd.f32x4Mul).simd(simd.f32x4Add).set("ys");
-        f.addTo("j", 16).get("j").get("e4").emit(op.i32LtS).brIf(col);
+  mixRows(f, () => {
+    f.f32x4(0).set("ys").const(0).set("j");
+    f.loop((col) => {
+      f.get("b").get("j").emit(op.i32Add).simd(simd.v128Load, ...memarg(4, 0)).set("acc");
+      f.get("a").get("j").emit(op.i32Add).set("pai").get("q").set("pqi").get("n").set("i");
+      f.loop((agent) => {
+        f.get("acc").get("pqi").simd(simd.v128Load32Splat, ...memarg(2, 0))
+          .get("pai").simd(simd.v128Load, ...memarg(4, 0)).simd(simd.f32x4Abs).simd(simd.f32x4Mul).simd(simd.f32x4Add).set("acc");
+        f.addTo("pai", "e4").addTo("pqi", 4);
+        f.get("i").const(1).emit(op.i32Sub).tee("i").brIf(agent);
       });
-      // out = v + Σ lanes: store v first, then add the lanes' sum to it.
-      f.get("out").get("v").emit(op.i32Load, ...memarg(2, 0)).emit(op.i32Store, ...memarg(2, 0));
-      addLanesInto(f, "out", "ys");
-      f.get("q").get("n").const(2).emit(op.i32Shl).emit(op.i32Add).set("q");
-      f.addTo("a", "ne4").addTo("b", "e4").addTo("f", "e4").addTo("hid", "e4").addTo("v", 4).addTo("out", 4);
-      f.get("ri").const(1).emit(op.i32Sub).tee("ri").brIf(row);
+      vexpm1Into(f, vget("acc"), "act");
+      f.get("acc").get("act").get("acc").f32x4(0).simd(simd.f32x4Gt).simd(simd.v128Bitselect).set("act");
+      f.get("hid").get("j").emit(op.i32Add).get("act").simd(simd.v128Store, ...memarg(4, 0));
+      f.get("ys").get("act").get("f").get("j").emit(op.i32Add).simd(simd.v128Load, ...memarg(4, 0)).simd(simd.f32x4Abs)
+        .simd(simd.f32x4Mul).simd(simd.f32x4Add).set("ys");
+      f.addTo("j", 16).get("j").get("e4").emit(op.i32LtS).brIf(col);
     });
+    // out = v + Σ lanes: store v first, then add the lanes' sum to it.
+    f.get("out").get("v").emit(op.i32Load, ...memarg(2, 0)).emit(op.i32Store, ...memarg(2, 0));
+    addLanesInto(f, "out", "ys");
+    f.get("q").get("n").const(2).emit(op.i32Shl).emit(op.i32Add).set("q");
+    f.addTo("a", "ne4").addTo("b", "e4").addTo("f", "e4").addTo("hid", "e4").addTo("v", 4).addTo("out", 4);
   });
   return f;
 }
@@ -705,57 +712,50 @@ function mixBackward(): Fn {
   const f = new Fn("mix_bwd", ["g", "q", "a", "f", "hid", "dq", "da", "db", "df", "dv", "dh", "rows", "n", "E"], true);
   f.i32("e4", "ne4", "ri", "j", "i", "pai", "pqi", "pdai", "pdqi", ...MATH_I32);
   f.v128("gr", "act", "fe", "d", "w", "qi", "s", "hs_t", ...MATH_V128);
-  f.block((ret) => {
-    f.get("rows").emit(op.i32Eqz).get("n").emit(op.i32Eqz).emit(op.i32Or).get("E").emit(op.i32Eqz).emit(op.i32Or).brIf(ret);
-    bytesOf(f, "e4", "E");
-    bytesOf(f, "ne4", "n", "E");
-    f.get("rows").set("ri");
-    f.loop((row) => {
-      f.get("g").simd(simd.v128Load32Splat, ...memarg(2, 0)).set("gr");
-      f.get("dv").get("dv").simd(simd.v128Load32Splat, ...memarg(2, 0)).get("gr").simd(simd.f32x4Add)
-        .simd(simd.v128Store32Lane, ...memarg(2, 0), 0); // dv += g
-      f.const(0).set("j");
+  mixRows(f, () => {
+    f.get("g").simd(simd.v128Load32Splat, ...memarg(2, 0)).set("gr");
+    f.get("dv").get("dv").simd(simd.v128Load32Splat, ...memarg(2, 0)).get("gr").simd(simd.f32x4Add)
+      .simd(simd.v128Store32Lane, ...memarg(2, 0), 0); // dv += g
+    f.const(0).set("j");
+    f.loop((col) => {
+      assign(f, "act", vload("hid", "j"));
+      assign(f, "fe", vload("f", "j"));
+      // df += g·hid·sign(f)
+      f.get("df").get("j").emit(op.i32Add);
+      vadd(vload("df", "j"), vmul(vmul(vget("gr"), vget("act")), vsign("fe")))(f);
+      f.simd(simd.v128Store, ...memarg(4, 0));
+      // dh = g·|f|·(hid > 0 ? 1 : hid + 1)
+      vmul(vmul(vget("gr"), (g) => { g.get("fe").simd(simd.f32x4Abs); }), (g) => {
+        g.f32x4(1).get("act").f32x4(1).simd(simd.f32x4Add).get("act").f32x4(0).simd(simd.f32x4Gt).simd(simd.v128Bitselect);
+      })(f);
+      f.set("d");
+      f.get("dh").get("j").emit(op.i32Add).get("d").simd(simd.v128Store, ...memarg(4, 0));
+      f.get("db").get("j").emit(op.i32Add);
+      vadd(vload("db", "j"), vget("d"))(f);
+      f.simd(simd.v128Store, ...memarg(4, 0));
+      f.addTo("j", 16).get("j").get("e4").emit(op.i32LtS).brIf(col);
+    });
+    f.get("a").set("pai").get("da").set("pdai").get("q").set("pqi").get("dq").set("pdqi").get("n").set("i");
+    f.loop((agent) => {
+      f.get("pqi").simd(simd.v128Load32Splat, ...memarg(2, 0)).set("qi");
+      f.f32x4(0).set("s").const(0).set("j");
       f.loop((col) => {
-        assign(f, "act", vload("hid", "j"));
-        assign(f, "fe", vload("f", "j"));
-        // df += g·hid·sign(f)
-        f.get("df").get("j").emit(op.i32Add);
-        vadd(vload("df", "j"), vmul(vmul(vget("gr"), vget("act")), vsign("fe")))(f);
+        assign(f, "w", vload("pai", "j"));
+        assign(f, "d", vload("dh", "j"));
+        f.get("pdai").get("j").emit(op.i32Add);
+        vadd(vload("pdai", "j"), vmul(vmul(vget("d"), vget("qi")), vsign("w")))(f);
         f.simd(simd.v128Store, ...memarg(4, 0));
-        // dh = g·|f|·(hid > 0 ? 1 : hid + 1)
-        vmul(vmul(vget("gr"), (g) => { g.get("fe").simd(simd.f32x4Abs); }), (g) => {
-          g.f32x4(1).get("act").f32x4(1).simd(simd.f32x4Add).get("act").f32x4(0).simd(simd.f32x4Gt).simd(simd.v128Bitselect);
-        })(f);
-        f.set("d");
-        f.get("dh").get("j").emit(op.i32Add).get("d").simd(simd.v128Store, ...memarg(4, 0));
-        f.get("db").get("j").emit(op.i32Add);
-        vadd(vload("db", "j"), vget("d"))(f);
-        f.simd(simd.v128Store, ...memarg(4, 0));
+        f.get("s").get("d").get("w").simd(simd.f32x4Abs).simd(simd.f32x4Mul).simd(simd.f32x4Add).set("s");
         f.addTo("j", 16).get("j").get("e4").emit(op.i32LtS).brIf(col);
       });
-      f.get("a").set("pai").get("da").set("pdai").get("q").set("pqi").get("dq").set("pdqi").get("n").set("i");
-      f.loop((agent) => {
-        f.get("pqi").simd(simd.v128Load32Splat, ...memarg(2, 0)).set("qi");
-        f.f32x4(0).set("s").const(0).set("j");
-        f.loop((col) => {
-          assign(f, "w", vload("pai", "j"));
-          assign(f, "d", vload("dh", "j"));
-          f.get("pdai").get("j").emit(op.i32Add);
-          vadd(vload("pdai", "j"), vmul(vmul(vget("d"), vget("qi")), vsign("w")))(f);
-          f.simd(simd.v128Store, ...memarg(4, 0));
-          f.get("s").get("d").get("w").simd(simd.f32x4Abs).simd(simd.f32x4Mul).simd(simd.f32x4Add).set("s");
-          f.addTo("j", 16).get("j").get("e4").emit(op.i32LtS).brIf(col);
-        });
-        addLanesInto(f, "pdqi", "s");
-        f.addTo("pai", "e4").addTo("pdai", "e4").addTo("pqi", 4).addTo("pdqi", 4);
-        f.get("i").const(1).emit(op.i32Sub).tee("i").brIf(agent);
-      });
-      f.addTo("g", 4).addTo("dv", 4);
-      f.get("q").get("n").const(2).emit(op.i32Shl).emit(op.i32Add).set("q");
-      f.get("dq").get("n").const(2).emit(op.i32Shl).emit(op.i32Add).set("dq");
-      f.addTo("a", "ne4").addTo("da", "ne4").addTo("f", "e4").addTo("hid", "e4").addTo("db", "e4").addTo("df", "e4");
-      f.get("ri").const(1).emit(op.i32Sub).tee("ri").brIf(row);
+      addLanesInto(f, "pdqi", "s");
+      f.addTo("pai", "e4").addTo("pdai", "e4").addTo("pqi", 4).addTo("pdqi", 4);
+      f.get("i").const(1).emit(op.i32Sub).tee("i").brIf(agent);
     });
+    f.addTo("g", 4).addTo("dv", 4);
+    f.get("q").get("n").const(2).emit(op.i32Shl).emit(op.i32Add).set("q");
+    f.get("dq").get("n").const(2).emit(op.i32Shl).emit(op.i32Add).set("dq");
+    f.addTo("a", "ne4").addTo("da", "ne4").addTo("f", "e4").addTo("hid", "e4").addTo("db", "e4").addTo("df", "e4");
   });
   return f;
 }
