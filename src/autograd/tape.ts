@@ -54,6 +54,18 @@ export function freshGradOf(t: Tensor): Float32Array {
 }
 
 /**
+ * t's gradient for a backward that fills it outside JS (the wasm ops): no
+ * array when t needs none; otherwise its array, `fresh` when it was just
+ * created unzeroed (so the kernel writes it rather than adding to it).
+ * Freshness is read before the array exists.
+ */
+export function gradSlot(t: Tensor): { into: Float32Array | null; fresh: boolean } {
+  if (!t.requiresGrad) return { into: null, fresh: false };
+  const fresh = t.grad === null;
+  return { into: fresh ? freshGradOf(t) : gradOf(t), fresh };
+}
+
+/**
  * Adds g into t's gradient. When t has none yet it takes g itself, with no
  * copy: allowed for the upstream gradient a backward callback receives
  * (its output drops it right after the callback), handed to one input only,

@@ -3,7 +3,7 @@
 // node on the tape and one pass of matrix kernels, not a chain of small ops.
 
 import { reshape } from "../autograd/shape.ts";
-import { freshGradOf, gradOf, needsGrad, record } from "../autograd/tape.ts";
+import { freshGradOf, gradOf, gradSlot, needsGrad, record } from "../autograd/tape.ts";
 import { addColumnSums, addRowVector, matmulNN, matmulNT, matmulTN } from "../tensor/matmul.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
 import { wasmAvailable } from "../tensor/wasm/backend.ts";
@@ -221,14 +221,9 @@ export function gruLayer(x: Tensor, weightIH: Tensor, biasIH: Tensor, h0: Tensor
     : null;
   wasmGruLayerForward(x.data, weightIH.data, biasIH.data, h0.data, weightHH.data, biasHH.data, sizes, hs, gates);
   return record(new Tensor(hs, [T, R, H]), "gruLayer", [x, weightIH, biasIH, h0, weightHH, biasHH], (G) => {
-    // Freshness is read before gradOf creates a buffer: fresh ones start as zeros inside wasm memory.
-    const slot = (t: Tensor) => {
-      if (!t.requiresGrad) return { into: null, fresh: false };
-      const fresh = t.grad === null;
-      return { into: fresh ? freshGradOf(t) : gradOf(t), fresh };
-    };
+    // Fresh gradients start as zeros inside wasm memory.
     wasmGruLayerBackward(G, x.data, weightIH.data, h0.data, hs, weightHH.data, gates!, sizes, {
-      dx: slot(x), dWih: slot(weightIH), dbih: slot(biasIH), dh0: slot(h0), dWhh: slot(weightHH), dbhh: slot(biasHH),
+      dx: gradSlot(x), dWih: gradSlot(weightIH), dbih: gradSlot(biasIH), dh0: gradSlot(h0), dWhh: gradSlot(weightHH), dbhh: gradSlot(biasHH),
     });
   });
 }

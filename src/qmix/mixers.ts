@@ -8,7 +8,7 @@ import { reshape } from "../autograd/shape.ts";
 import { type Layer, Linear, ReLU, Sequential } from "../nn/layers.ts";
 import { Module } from "../nn/module.ts";
 import { Rng } from "../tensor/random.ts";
-import { freshGradOf, gradOf, record } from "../autograd/tape.ts";
+import { gradOf, gradSlot, record } from "../autograd/tape.ts";
 import { wasmAvailable } from "../tensor/wasm/backend.ts";
 import { wasmMixBackward, wasmMixForward } from "../tensor/wasm/mix.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
@@ -113,13 +113,7 @@ export function monotonicMix(qs: Tensor, w1: Tensor, b1: Tensor, wFinal: Tensor,
     const sizes = { R, n, E };
     wasmMixForward(q, a, b, f, vd, hid, out, sizes);
     return record(new Tensor(out, [R, 1]), "monotonicMix", inputs, (g) => {
-      // Read freshness before the gradient arrays exist: fresh ones start as zeros inside wasm memory.
-      const slot = (t: Tensor) => {
-        if (!t.requiresGrad) return { into: null, fresh: false };
-        const fresh = t.grad === null;
-        return { into: fresh ? freshGradOf(t) : gradOf(t), fresh };
-      };
-      wasmMixBackward(g, q, a, f, hid, sizes, { dq: slot(qs), dw1: slot(w1), db1: slot(b1), dwf: slot(wFinal), dv: slot(v) });
+      wasmMixBackward(g, q, a, f, hid, sizes, { dq: gradSlot(qs), dw1: gradSlot(w1), db1: gradSlot(b1), dwf: gradSlot(wFinal), dv: gradSlot(v) });
     });
   }
   const acc = new Float64Array(E);

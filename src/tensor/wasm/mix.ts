@@ -7,6 +7,7 @@
 
 import { wasmWorkspace } from "./backend.ts";
 import { Layout, expectLength } from "./gru.ts";
+import type { GradSlot } from "./gru_layer.ts";
 
 /** Sizes: R rows, n agents, E mixing units (a multiple of 4). */
 export interface MixSizes { R: number; n: number; E: number }
@@ -35,10 +36,7 @@ export function wasmMixForward(
   out.set(heap.subarray(oP >>> 2, (oP >>> 2) + R));
 }
 
-/** A gradient to add into (null: not wanted); `fresh` when it is all zeros, so it is not copied in. */
-export interface MixGradSlot { readonly into: Float32Array | null; readonly fresh: boolean }
-
-export interface MixGrads { dq: MixGradSlot; dw1: MixGradSlot; db1: MixGradSlot; dwf: MixGradSlot; dv: MixGradSlot }
+export interface MixGrads { dq: GradSlot; dw1: GradSlot; db1: GradSlot; dwf: GradSlot; dv: GradSlot }
 
 /** The backward of wasmMixForward for upstream g [R], given its inputs and hid; adds into the wanted gradients. */
 export function wasmMixBackward(
