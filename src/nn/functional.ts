@@ -4,7 +4,7 @@
 
 import { reshape } from "../autograd/shape.ts";
 import { freshGradOf, gradOf, gradSlot, needsGrad, record } from "../autograd/tape.ts";
-import { addColumnSums, addRowVector, matmulNN, matmulNT, matmulTN } from "../tensor/matmul.ts";
+import { addColumnSums, addRowVector, matmulNN, matmulNT, matmulTN, reluInto } from "../tensor/matmul.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
 import { wasmAvailable } from "../tensor/wasm/backend.ts";
 import { type GruGates, type GruGrads, wasmGruAvailable, wasmGruBackward, wasmGruForward } from "../tensor/wasm/gru.ts";
@@ -47,8 +47,7 @@ function linearOp(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, re
   } else {
     matmulNT(x.data, weight.data, y, rows, inp, out);
     if (bias) addRowVector(y, bias.data, rows, out);
-    // As relu() in autograd/elementwise.ts: no branch, NaN stays NaN, −0 becomes 0.
-    if (relu) for (let i = 0; i < y.length; i++) { const v = y[i]!; y[i] = v * +(v > 0) + 0; }
+    if (relu) reluInto(y, y);
   }
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(new Tensor(y, [...x.shape.slice(0, -1), out]), op, inputs, (g) => {

@@ -11,6 +11,7 @@
 // gradient inside wasm: in JS each was a pass over [rows, out] costing about
 // what the product does.
 
+import { reluInto } from "../matmul.ts";
 import { wasmWorkspace } from "./backend.ts";
 import { Layout, expectLength } from "./gru.ts";
 
@@ -39,7 +40,7 @@ export function wasmLinearForward(
   if (m * n === 0) return;
   if (k === 0) {
     if (bias) for (let i = 0; i < m; i++) y.set(bias, i * n); else y.fill(0);
-    if (relu) for (let i = 0; i < y.length; i++) { const v = y[i]!; y[i] = v * +(v > 0) + 0; }
+    if (relu) reluInto(y, y);
     return;
   }
   const L = new Layout();
