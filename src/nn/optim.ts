@@ -6,6 +6,8 @@ import type { Tensor } from "../tensor/tensor.ts";
 
 export interface Optimizer {
   readonly name: string;
+  /** The step size; a schedule may change it between steps. */
+  lr: number;
   step(): void;
   zeroGrad(): void;
   /** Buffers by "<param name>.<buffer>", plus scalars such as the step count. */
@@ -17,6 +19,7 @@ type Named = Array<[string, Tensor]>;
 
 abstract class BaseOptimizer implements Optimizer {
   abstract readonly name: string;
+  abstract lr: number;
   protected readonly buffers = new Map<string, Float32Array>();
   protected steps = 0;
 
@@ -66,7 +69,7 @@ export function namedParams(params: Named | Tensor[]): Named {
 /** p ← p − lr·g (with optional momentum-free weight decay). */
 export class SGD extends BaseOptimizer {
   readonly name = "sgd";
-  constructor(params: Named | Tensor[], readonly lr = 1e-2) {
+  constructor(params: Named | Tensor[], public lr = 1e-2) {
     super(namedParams(params), []);
   }
 
@@ -87,7 +90,7 @@ export class SGD extends BaseOptimizer {
  */
 export class RMSprop extends BaseOptimizer {
   readonly name = "rmsprop";
-  constructor(params: Named | Tensor[], readonly lr = 5e-4, readonly alpha = 0.99, readonly eps = 1e-5) {
+  constructor(params: Named | Tensor[], public lr = 5e-4, readonly alpha = 0.99, readonly eps = 1e-5) {
     super(namedParams(params), ["square_avg"]);
   }
 
@@ -115,7 +118,7 @@ export class RMSprop extends BaseOptimizer {
  */
 export class Adam extends BaseOptimizer {
   readonly name = "adam";
-  constructor(params: Named | Tensor[], readonly lr = 1e-3, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly eps = 1e-8) {
+  constructor(params: Named | Tensor[], public lr = 1e-3, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly eps = 1e-8) {
     super(namedParams(params), ["exp_avg", "exp_avg_sq"]);
   }
 

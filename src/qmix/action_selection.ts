@@ -4,11 +4,17 @@
 
 import type { Rng } from "../tensor/random.ts";
 
-/** ε(t) = max(end, start − (start − end)·t/anneal), pymarl's linear schedule. */
-export function epsilonAt(tEnv: number, start: number, end: number, annealSteps: number): number {
+/**
+ * x(t) = max(end, start − (start − end)·t/anneal) for start ≥ end, pymarl's
+ * linear schedule (ε, and the learning rate's decay); `end` when anneal is 0.
+ */
+export function linearSchedule(tEnv: number, start: number, end: number, annealSteps: number): number {
   if (annealSteps <= 0) return end;
   return Math.max(end, start - ((start - end) * tEnv) / annealSteps);
 }
+
+/** ε(t): the linear schedule from epsilonStart to epsilonFinish. */
+export const epsilonAt = linearSchedule;
 
 /**
  * Picks one action per row. q and avail are [rows, A] row-major. Rows whose

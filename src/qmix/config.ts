@@ -33,6 +33,14 @@ export interface QMixConfig {
   optimizer: "rmsprop" | "adam";
   /** [5e-4, pymarl default.yaml] */
   lr: number;
+  /**
+   * Learning rate at the end of its linear decay: lr falls from `lr` to
+   * `lrFinish` over the first `lrAnnealTime` environment steps, then stays.
+   * Ignored while lrAnnealTime is 0. [0]
+   */
+  lrFinish: number;
+  /** Environment steps to decay the learning rate over (0 = constant lr). [0, pymarl has no decay] */
+  lrAnnealTime: number;
   /** RMSprop α. [0.99, pymarl optim_alpha] */
   optimAlpha: number;
   /** RMSprop ε. [1e-5, pymarl optim_eps] */
@@ -109,6 +117,8 @@ export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
   gradNormClip: 10,
   optimizer: "rmsprop",
   lr: 5e-4,
+  lrFinish: 0,
+  lrAnnealTime: 0,
   optimAlpha: 0.99,
   optimEps: 1e-5,
   targetUpdateInterval: 200,
@@ -161,6 +171,8 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   gradNormClip: { kind: "num", min: 0, max: Number.MAX_VALUE },
   optimizer: { kind: "enum", values: ["rmsprop", "adam"] },
   lr: { kind: "num", min: 0, max: 10 },
+  lrFinish: { kind: "num", min: 0, max: 10 },
+  lrAnnealTime: { kind: "int", min: 0 },
   optimAlpha: { kind: "num", min: 0, max: 1 },
   optimEps: { kind: "num", min: 0, max: 1 },
   targetUpdateInterval: { kind: "int", min: 1 },
@@ -238,6 +250,7 @@ export function mergeConfig(base: QMixConfig, overrides: Record<string, unknown>
   for (const [k, v] of Object.entries(overrides)) Object.defineProperty(out, k, { value: check(k, v, source), enumerable: true, writable: true, configurable: true });
   const cfg = out as unknown as QMixConfig;
   if (cfg.batchSize > cfg.bufferSize) throw new ConfigError(`${source}: "batchSize" (${cfg.batchSize}) must not exceed "bufferSize" (${cfg.bufferSize})`);
+  if (cfg.lrAnnealTime > 0 && cfg.lrFinish > cfg.lr) throw new ConfigError(`${source}: "lrFinish" (${cfg.lrFinish}) must not exceed "lr" (${cfg.lr}): the schedule only decays`);
   if (cfg.epsilonFinish > cfg.epsilonStart) throw new ConfigError(`${source}: "epsilonFinish" (${cfg.epsilonFinish}) must not exceed "epsilonStart" (${cfg.epsilonStart})`);
   return cfg;
 }

@@ -105,6 +105,17 @@ export class QLearner {
       : new RMSprop(this.named, config.lr, config.optimAlpha, config.optimEps);
   }
 
+  /** The optimizer's current learning rate. */
+  get learningRate(): number {
+    return this.optimizer.lr;
+  }
+
+  /** Sets the learning rate for the following updates (a schedule's value; the optimizer's state is kept). */
+  setLearningRate(lr: number): void {
+    if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`QLearner.setLearningRate: expected a finite learning rate >= 0, got ${lr}`);
+    this.optimizer.lr = lr;
+  }
+
   /** Online parameters by pymarl name (`agent.fc1.weight`, `mixer.V.0.bias`, …). */
   namedParameters(): Array<[string, Tensor]> {
     return this.named;

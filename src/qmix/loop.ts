@@ -11,6 +11,8 @@ export interface Metrics {
   episode: number;
   updates: number;
   epsilon: number;
+  /** The learning rate at t_env: what the next updates use. */
+  lr: number;
   return_mean: number;
   loss?: number;
   td_error_abs?: number;
@@ -83,7 +85,7 @@ export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: Loo
 
   const emit = (test: EvalResult | null) => {
     const m: Metrics = {
-      t_env: trainer.tEnv, episode: trainer.episode, updates: trainer.updates, epsilon: trainer.epsilon,
+      t_env: trainer.tEnv, episode: trainer.episode, updates: trainer.updates, epsilon: trainer.epsilon, lr: trainer.learningRate,
       return_mean: retCount ? retSum / retCount : NaN, steps_per_sec: Math.round(sps),
       wall_s: Math.round(now() - tStart) / 1000,
     };

@@ -6,7 +6,7 @@
 import type { MultiAgentEnv } from "../envs/env.ts";
 import { makeEnv } from "../envs/registry.ts";
 import { Rng } from "../tensor/random.ts";
-import { epsilonAt } from "./action_selection.ts";
+import { linearSchedule } from "./action_selection.ts";
 import { ReplayBuffer } from "./buffer.ts";
 import type { QMixConfig } from "./config.ts";
 import type { InputOptions } from "./inputs.ts";
@@ -109,7 +109,13 @@ export class Trainer {
 
   get epsilon(): number {
     const c = this.config;
-    return epsilonAt(this.tEnv, c.epsilonStart, c.epsilonFinish, c.epsilonAnnealTime);
+    return linearSchedule(this.tEnv, c.epsilonStart, c.epsilonFinish, c.epsilonAnnealTime);
+  }
+
+  /** The learning rate the next updates use: linear from lr to lrFinish over lrAnnealTime steps, or lr throughout. */
+  get learningRate(): number {
+    const c = this.config;
+    return c.lrAnnealTime > 0 ? linearSchedule(this.tEnv, c.lr, c.lrFinish, c.lrAnnealTime) : c.lr;
   }
 
   /** One batch of episodes (one per parallel environment), stored, then one update once the buffer can fill a batch. */
@@ -122,6 +128,7 @@ export class Trainer {
     this.tEnv += res.steps;
     this.episode += this.envs.length;
     let stats: LearnerStats | null = null;
+    this.learner.setLearningRate(this.learningRate);
     for (let k = 0; k < c.updatesPerBatch && this.buffer.canSample(c.batchSize); k++) {
       const batch = this.buffer.sample(c.batchSize, this.sampleRng);
       if (c.standardiseRewards) this.standardise(batch.reward);
