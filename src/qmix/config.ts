@@ -67,6 +67,13 @@ export interface QMixConfig {
    * the bootstrap reads Q at a step the loss never trains. [false]
    */
   timeLimitTerminal: boolean;
+  /**
+   * Append the episode's progress t / episodeLimit to the state the mixer
+   * sees (src/envs/timestep.ts). With timeLimitTerminal the value of a state
+   * depends on the steps left; without this only the agents' memories know
+   * them. [false]
+   */
+  stateTimestep: boolean;
   /** ε-greedy start. [1.0, pymarl qmix.yaml epsilon_start] */
   epsilonStart: number;
   /** ε-greedy end. [0.05, pymarl qmix.yaml epsilon_finish] */
@@ -127,6 +134,7 @@ export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
   halfLoss: false,
   standardiseRewards: false,
   timeLimitTerminal: false,
+  stateTimestep: false,
   epsilonStart: 1.0,
   epsilonFinish: 0.05,
   epsilonAnnealTime: 50000,
@@ -181,6 +189,7 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   halfLoss: { kind: "bool" },
   standardiseRewards: { kind: "bool" },
   timeLimitTerminal: { kind: "bool" },
+  stateTimestep: { kind: "bool" },
   epsilonStart: { kind: "num", min: 0, max: 1 },
   epsilonFinish: { kind: "num", min: 0, max: 1 },
   epsilonAnnealTime: { kind: "int", min: 0 },

@@ -5,6 +5,7 @@
 
 import type { MultiAgentEnv } from "../envs/env.ts";
 import { makeEnv } from "../envs/registry.ts";
+import { StateTimestep } from "../envs/timestep.ts";
 import { Rng } from "../tensor/random.ts";
 import { linearSchedule } from "./action_selection.ts";
 import { ReplayBuffer } from "./buffer.ts";
@@ -77,8 +78,12 @@ export class Trainer {
   ) {
     const c = config;
     this.envs = [];
-    for (let e = 0; e < c.batchSizeRun; e++) this.envs.push(makeEnvFn(c.env, { ...c.envArgs, seed: deriveSeed(c.seed, STREAM_TRAIN_ENV, e) }));
-    this.testEnv = makeEnvFn(c.env, { ...c.envArgs, seed: deriveSeed(c.seed, STREAM_TEST_ENV, 0) });
+    const make = (seed: number) => {
+      const env = makeEnvFn(c.env, { ...c.envArgs, seed });
+      return c.stateTimestep ? new StateTimestep(env) : env;
+    };
+    for (let e = 0; e < c.batchSizeRun; e++) this.envs.push(make(deriveSeed(c.seed, STREAM_TRAIN_ENV, e)));
+    this.testEnv = make(deriveSeed(c.seed, STREAM_TEST_ENV, 0));
     const env = this.envs[0]!;
     const inputs: InputOptions = { lastAction: c.obsLastAction, agentId: c.obsAgentId };
     const netRng = new Rng(deriveSeed(c.seed, STREAM_NET, 0));

@@ -1,0 +1,67 @@
+// StateTimestep (config stateTimestep): the state gains t / episodeLimit as
+// its last feature, everything else is the wrapped environment's, and the
+// trainer's mixer and replay buffer see the longer state.
+
+import { describe, expect, it } from "vitest";
+import "../../src/envs/index.ts";
+import { makeEnv } from "../../src/envs/registry.ts";
+import { StateTimestep } from "../../src/envs/timestep.ts";
+import { DEFAULT_CONFIG, mergeConfig } from "../../src/qmix/config.ts";
+import { Rng } from "../../src/tensor/random.ts";
+import { Trainer } from "../../src/qmix/trainer.ts";
+
+describe("StateTimestep", () => {
+  it("appends t / limit to the state and passes observations, actions and rewards through", () => {
+    const plain = makeEnv("simple_spread_v3", { seed: 4 });
+    const inner = makeEnv("simple_spread_v3", { seed: 4 });
+    const env = new StateTimestep(inner);
+    expect(env.stateDim).toBe(plain.stateDim + 1);
+    expect([env.nAgents, env.obsDim, env.nActions, env.episodeLimit]).toEqual([plain.nAgents, plain.obsDim, plain.nActions, plain.episodeLimit]);
+    expect(env.stateIsObs).toBeUndefined();
+    const rng = new Rng(9);
+    // Two episodes: the second starts again from t = 0.
+    for (const seed of [11, 12]) {
+      plain.reset(seed);
+      env.reset(seed);
+      for (let t = 0; t <= env.episodeLimit; t++) {
+        const s = env.getState();
+        expect(s.length).toBe(env.stateDim);
+        expect([...s.subarray(0, plain.stateDim)]).toEqual([...plain.getState()]);
+        expect(s[plain.stateDim]).toBeCloseTo(t / env.episodeLimit, 7);
+        expect([...env.getObs()]).toEqual([...plain.getObs()]);
+        expect([...env.getAvailActions()]).toEqual([...plain.getAvailActions()]);
+        if (t === env.episodeLimit) break;
+        const a = Array.from({ length: env.nAgents }, () => Math.floor(rng.next() * env.nActions));
+        const r1 = plain.step(a), r2 = env.step(a);
+        expect(r2).toEqual(r1);
+      }
+    }
+    env.reset(13);
+    expect(env.getState()[plain.stateDim]).toBe(0);
+    // Each call returns its own array: a stored state is not overwritten by the next step.
+    const before = env.getState();
+    env.step([1, 2, 3]);
+    expect(before[plain.stateDim]).toBe(0);
+    expect(typeof env.render).toBe("function");
+    expect(env.render!()).toBe(inner.render!());
+  });
+
+  it("lets the trainer's mixer and buffer see the longer state", () => {
+    const config = mergeConfig(DEFAULT_CONFIG, {
+      env: "simple_spread_v3", batchSizeRun: 2, batchSize: 4, bufferSize: 16, rnnHiddenDim: 8, mixingEmbedDim: 4,
+      hypernetEmbed: 8, stateTimestep: true, seed: 2,
+    });
+    const t = new Trainer(config);
+    expect(t.envs[0]!.stateDim).toBe(55);
+    for (let k = 0; k < 3; k++) t.step();
+    const batch = t.buffer.sample(4, new Rng(1));
+    expect(batch.stateDim).toBe(55);
+    for (let b = 0; b < 4; b++) {
+      for (let s = 0; s <= 25; s++) expect(batch.state[(b * 26 + s) * 55 + 54]).toBeCloseTo(s / 25, 7);
+    }
+    expect([...t.weights().keys()].some((k) => k.startsWith("mixer."))).toBe(true);
+    const w = t.weights();
+    const firstHyper = [...w.entries()].find(([k]) => k.startsWith("mixer.") && k.endsWith("weight"))!;
+    expect(firstHyper[1].length % 55).toBe(0);
+  });
+});
