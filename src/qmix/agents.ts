@@ -60,7 +60,11 @@ export class RNNAgent extends Module implements AgentNetwork {
   }
 }
 
-/** Feed-forward agent for one-step games: Linear → ReLU → Linear → ReLU → Linear. */
+/**
+ * Feed-forward agent: Linear → ReLU → Linear → ReLU → Linear, width
+ * rnnHiddenDim. For one-step games, and for tasks whose observations already
+ * tell an agent what it needs (the simple_spread_v3 preset; docs/results.md).
+ */
 export class FFAgent extends Module implements AgentNetwork {
   readonly hiddenDim = 0;
   readonly fc1: Linear;
