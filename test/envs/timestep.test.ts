@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
+import type { MultiAgentEnv } from "../../src/envs/env.ts";
 import { makeEnv } from "../../src/envs/registry.ts";
 import { StateTimestep } from "../../src/envs/timestep.ts";
 import { DEFAULT_CONFIG, mergeConfig } from "../../src/qmix/config.ts";
@@ -17,7 +18,7 @@ describe("StateTimestep", () => {
     const env = new StateTimestep(inner);
     expect(env.stateDim).toBe(plain.stateDim + 1);
     expect([env.nAgents, env.obsDim, env.nActions, env.episodeLimit]).toEqual([plain.nAgents, plain.obsDim, plain.nActions, plain.episodeLimit]);
-    expect(env.stateIsObs).toBeUndefined();
+    expect((env as MultiAgentEnv).stateIsObs).toBeUndefined();
     const rng = new Rng(9);
     // Two episodes: the second starts again from t = 0.
     for (const seed of [11, 12]) {

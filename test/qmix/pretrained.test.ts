@@ -27,6 +27,6 @@ describe("pretrained simple_spread_v3 team", () => {
     let total = 0;
     const episodes = 8;
     for (let k = 0; k < episodes; k++) total += runner.run(0, rng, [777 + k]).returns[0]!;
-    expect(total / episodes).toBeGreaterThan(-22);
+    expect(total / episodes).toBeGreaterThan(-16);
   });
 });
