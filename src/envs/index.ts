@@ -10,7 +10,7 @@ export { listEnvs, makeEnv, registerEnv, unregisterEnv, type EnvInfo, type Regis
 export { checkOptions, intIn, numberIn, resolveAliases, seedOf, showValue, type OptionRule, type OptionRules } from "./options.ts";
 export { checkActions } from "./actions.ts";
 export { jointActions, namedState, type NamedState } from "./states.ts";
-export { StateTimestep } from "./timestep.ts";
+export { ObsTimestep, StateTimestep, wrapTimestep } from "./timestep.ts";
 export {
   TwoStepEnv,
   makeTwoStep,

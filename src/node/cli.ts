@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { listEnvs, makeEnv, matrixGameStates, MatrixGameEnv, twoStepStates, type NamedState } from "../envs/index.ts";
+import { listEnvs, makeEnv, matrixGameStates, MatrixGameEnv, twoStepStates, wrapTimestep, type NamedState } from "../envs/index.ts";
 import type { MultiAgentEnv } from "../envs/env.ts";
 import { encodeBufferParts, encodeModel, encodeWeights, readConfig, restore, type LoopCounters } from "../qmix/checkpoint.ts";
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, parseAssignment, resolveConfig, type QMixConfig } from "../qmix/config.ts";
@@ -242,7 +242,7 @@ function evaluate(args: Args): number {
   const policy = DecentralisedPolicy.fromBytes(bytes);
   const episodes = intFlag(args, "episodes") ?? 32;
   const seed = intFlag(args, "seed") ?? 12345;
-  const env = makeEnvWithProcess(config.env, { ...config.envArgs, seed });
+  const env = wrapTimestep(makeEnvWithProcess(config.env, { ...config.envArgs, seed }), config);
   if (args.flags.has("render")) renderEpisode(env, policy, deriveSeed(seed, 9, 0));
   const runner = new ParallelRunner([env], policy);
   const rng = new Rng(deriveSeed(seed, 8, 0));

@@ -74,6 +74,12 @@ export interface QMixConfig {
    * them. [false]
    */
   stateTimestep: boolean;
+  /**
+   * Append t / episodeLimit to every agent's observation as well
+   * (src/envs/timestep.ts ObsTimestep); where the state is the concatenated
+   * observations (MPE) the mixer then sees it too. [false]
+   */
+  obsTimestep: boolean;
   /** ε-greedy start. [1.0, pymarl qmix.yaml epsilon_start] */
   epsilonStart: number;
   /** ε-greedy end. [0.05, pymarl qmix.yaml epsilon_finish] */
@@ -135,6 +141,7 @@ export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
   standardiseRewards: false,
   timeLimitTerminal: false,
   stateTimestep: false,
+  obsTimestep: false,
   epsilonStart: 1.0,
   epsilonFinish: 0.05,
   epsilonAnnealTime: 50000,
@@ -190,6 +197,7 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   standardiseRewards: { kind: "bool" },
   timeLimitTerminal: { kind: "bool" },
   stateTimestep: { kind: "bool" },
+  obsTimestep: { kind: "bool" },
   epsilonStart: { kind: "num", min: 0, max: 1 },
   epsilonFinish: { kind: "num", min: 0, max: 1 },
   epsilonAnnealTime: { kind: "int", min: 0 },

@@ -5,7 +5,7 @@
 
 import type { MultiAgentEnv } from "../envs/env.ts";
 import { makeEnv } from "../envs/registry.ts";
-import { StateTimestep } from "../envs/timestep.ts";
+import { wrapTimestep } from "../envs/timestep.ts";
 import { Rng } from "../tensor/random.ts";
 import { linearSchedule } from "./action_selection.ts";
 import { ReplayBuffer } from "./buffer.ts";
@@ -79,8 +79,7 @@ export class Trainer {
     const c = config;
     this.envs = [];
     const make = (seed: number) => {
-      const env = makeEnvFn(c.env, { ...c.envArgs, seed });
-      return c.stateTimestep ? new StateTimestep(env) : env;
+      return wrapTimestep(makeEnvFn(c.env, { ...c.envArgs, seed }), c);
     };
     for (let e = 0; e < c.batchSizeRun; e++) this.envs.push(make(deriveSeed(c.seed, STREAM_TRAIN_ENV, e)));
     this.testEnv = make(deriveSeed(c.seed, STREAM_TEST_ENV, 0));

@@ -1,12 +1,13 @@
-// StateTimestep (config stateTimestep): the state gains t / episodeLimit as
-// its last feature, everything else is the wrapped environment's, and the
-// trainer's mixer and replay buffer see the longer state.
+// StateTimestep and ObsTimestep (config stateTimestep, obsTimestep): the
+// state, or every observation, gains t / episodeLimit as its last feature;
+// everything else is the wrapped environment's, and the trainer sees the
+// longer inputs.
 
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
 import type { MultiAgentEnv } from "../../src/envs/env.ts";
 import { makeEnv } from "../../src/envs/registry.ts";
-import { StateTimestep } from "../../src/envs/timestep.ts";
+import { ObsTimestep, StateTimestep, wrapTimestep } from "../../src/envs/timestep.ts";
 import { DEFAULT_CONFIG, mergeConfig } from "../../src/qmix/config.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { Trainer } from "../../src/qmix/trainer.ts";
@@ -64,5 +65,72 @@ describe("StateTimestep", () => {
     const w = t.weights();
     const firstHyper = [...w.entries()].find(([k]) => k.startsWith("mixer.") && k.endsWith("weight"))!;
     expect(firstHyper[1].length % 55).toBe(0);
+  });
+});
+
+describe("ObsTimestep", () => {
+  it("appends t / limit to every agent's observation, and to the state when the state is the observations", () => {
+    const plain = makeEnv("simple_spread_v3", { seed: 5 });
+    const inner = makeEnv("simple_spread_v3", { seed: 5 });
+    const env = new ObsTimestep(inner);
+    const n = env.nAgents, d = plain.obsDim;
+    expect(env.obsDim).toBe(d + 1);
+    expect(env.stateIsObs).toBe(true);
+    expect(env.stateDim).toBe(n * (d + 1));
+    const rng = new Rng(3);
+    for (const seed of [21, 22]) {
+      plain.reset(seed);
+      env.reset(seed);
+      for (let t = 0; t <= env.episodeLimit; t++) {
+        const o = env.getObs(), p = plain.getObs();
+        expect(o.length).toBe(n * (d + 1));
+        for (let a = 0; a < n; a++) {
+          expect([...o.subarray(a * (d + 1), a * (d + 1) + d)]).toEqual([...p.subarray(a * d, (a + 1) * d)]);
+          expect(o[a * (d + 1) + d]).toBeCloseTo(t / env.episodeLimit, 7);
+        }
+        expect([...env.getState()]).toEqual([...o]);
+        expect([...env.getAvailActions()]).toEqual([...plain.getAvailActions()]);
+        if (t === env.episodeLimit) break;
+        const a = Array.from({ length: n }, () => Math.floor(rng.next() * env.nActions));
+        expect(env.step(a)).toEqual(plain.step(a));
+      }
+    }
+    env.reset(23);
+    const before = env.getObs();
+    env.step([0, 1, 2]);
+    expect(before[d]).toBe(0);
+    expect(env.getObs()[d]).toBeCloseTo(1 / env.episodeLimit, 7);
+    expect(env.render!()).toBe(inner.render!());
+  });
+
+  it("keeps a separate state as it is, and stacks under StateTimestep", () => {
+    const twoStep = makeEnv("two_step");
+    expect(twoStep.stateIsObs).not.toBe(true);
+    const env = new ObsTimestep(twoStep);
+    expect(env.stateIsObs).toBe(false);
+    expect(env.stateDim).toBe(twoStep.stateDim);
+    env.reset(1);
+    expect([...env.getState()]).toEqual([...twoStep.getState()]);
+    const both = wrapTimestep(makeEnv("simple_spread_v3", { seed: 1 }), { obsTimestep: true, stateTimestep: true });
+    expect([both.obsDim, both.stateDim, both.stateIsObs]).toEqual([19, 58, undefined]);
+    expect(wrapTimestep(twoStep, {})).toBe(twoStep);
+  });
+
+  it("trains and evaluates with the clock in the agents' inputs; the buffer stores the observations only", () => {
+    const config = mergeConfig(DEFAULT_CONFIG, {
+      env: "simple_spread_v3", agent: "ff", batchSizeRun: 2, batchSize: 4, bufferSize: 16, rnnHiddenDim: 8, mixingEmbedDim: 4,
+      hypernetEmbed: 8, obsTimestep: true, seed: 2,
+    });
+    const t = new Trainer(config);
+    expect([t.envs[0]!.obsDim, t.envs[0]!.stateDim]).toEqual([19, 57]);
+    expect(t.buffer.stateIsObs).toBe(true);
+    for (let k = 0; k < 3; k++) t.step();
+    const batch = t.buffer.sample(4, new Rng(1));
+    for (let b = 0; b < 4; b++) {
+      for (let s = 0; s <= 25; s++) {
+        expect(batch.obs[((b * 26 + s) * 3 + 2) * 19 + 18]).toBeCloseTo(s / 25, 7);
+        expect(batch.state[(b * 26 + s) * 57 + 56]).toBeCloseTo(s / 25, 7);
+      }
+    }
   });
 });

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
 import { makeEnv } from "../../src/envs/registry.ts";
+import { wrapTimestep } from "../../src/envs/timestep.ts";
 import { readConfig } from "../../src/qmix/checkpoint.ts";
 import { DecentralisedPolicy } from "../../src/qmix/policy.ts";
 import { ParallelRunner } from "../../src/qmix/runner.ts";
@@ -21,7 +22,7 @@ describe("pretrained simple_spread_v3 team", () => {
     expect(config.env).toBe("simple_spread_v3");
     expect(config.mixer).toBe("qmix");
     const policy = DecentralisedPolicy.fromBytes(bytes);
-    const env = makeEnv("simple_spread_v3", { seed: 1 });
+    const env = wrapTimestep(makeEnv("simple_spread_v3", { seed: 1 }), config);
     const runner = new ParallelRunner([env], policy);
     const rng = new Rng(2);
     let total = 0;
