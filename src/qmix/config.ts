@@ -75,9 +75,11 @@ export interface QMixConfig {
    */
   stateTimestep: boolean;
   /**
-   * Append t / episodeLimit to every agent's observation as well
-   * (src/envs/timestep.ts ObsTimestep); where the state is the concatenated
-   * observations (MPE) the mixer then sees it too. [false]
+   * Append t / episodeLimit to every agent's observation (src/envs/timestep.ts
+   * ObsTimestep), so the agents' Qs, and VDN's and IQL's, can tell the steps
+   * left; where the state is the concatenated observations (MPE) the mixer
+   * sees it too and stateTimestep is not needed. Applied before
+   * stateTimestep when both are set. [false]
    */
   obsTimestep: boolean;
   /** ε-greedy start. [1.0, pymarl qmix.yaml epsilon_start] */
