@@ -2,6 +2,8 @@
 // Both take all rows of all steps at once: `unroll` maps inputs [T, R, in]
 // to Qs [T, R, A] with R = episodes·agents rows per step.
 
+import { add, sub } from "../autograd/elementwise.ts";
+import { mean } from "../autograd/reduce.ts";
 import { reshape } from "../autograd/shape.ts";
 import { gruLayer } from "../nn/functional.ts";
 import { GRUCell, Linear } from "../nn/layers.ts";
@@ -93,10 +95,55 @@ export class FFAgent extends Module implements AgentNetwork {
   }
 }
 
-export type AgentKind = "rnn" | "ff";
+/**
+ * Feed-forward agent with a dueling head (Wang et al., 2016): the FFAgent's
+ * two ReLU layers, then a state value V (width → 1) and advantages A (width →
+ * actions), Q = V + A − mean_a A. Where actions differ little against the
+ * state's value (an agent hovering over its landmark), the shared V carries
+ * the common part and the head learns only the differences.
+ */
+export class DuelingFFAgent extends Module implements AgentNetwork {
+  readonly hiddenDim = 0;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+  readonly value: Linear;
+  readonly advantage: Linear;
+
+  constructor(readonly inputDim: number, readonly width: number, readonly nActions: number, rng: Rng = new Rng(0)) {
+    super();
+    this.fc1 = this.child("fc1", new Linear(inputDim, width, rng));
+    this.fc2 = this.child("fc2", new Linear(width, width, rng));
+    this.value = this.child("value", new Linear(width, 1, rng));
+    this.advantage = this.child("advantage", new Linear(width, nActions, rng));
+  }
+
+  private forward(x: Tensor): Tensor {
+    const h = this.fc2.forwardRelu(this.fc1.forwardRelu(x));
+    const a = this.advantage.forward(h);
+    return add(this.value.forward(h), sub(a, mean(a, -1, true)));
+  }
+
+  unroll(inputs: Tensor): Tensor {
+    checkInputs("DuelingFFAgent.unroll", inputs, this.inputDim, 3);
+    return this.forward(inputs);
+  }
+
+  step(inputs: Tensor, hidden: Tensor): { q: Tensor; hidden: Tensor } {
+    checkInputs("DuelingFFAgent.step", inputs, this.inputDim, 2);
+    return { q: this.forward(inputs), hidden };
+  }
+}
+
+export type AgentKind = "rnn" | "ff" | "ff-dueling";
+
+export const AGENT_KINDS: readonly AgentKind[] = ["rnn", "ff", "ff-dueling"];
 
 export function makeAgent(kind: AgentKind, inputDim: number, hidden: number, nActions: number, rng: Rng): AgentNetwork {
-  return kind === "rnn" ? new RNNAgent(inputDim, hidden, nActions, rng) : new FFAgent(inputDim, hidden, nActions, rng);
+  switch (kind) {
+    case "rnn": return new RNNAgent(inputDim, hidden, nActions, rng);
+    case "ff": return new FFAgent(inputDim, hidden, nActions, rng);
+    case "ff-dueling": return new DuelingFFAgent(inputDim, hidden, nActions, rng);
+  }
 }
 
 /** Reshape helper shared by learner and policy. */

@@ -9,8 +9,8 @@ export interface QMixConfig {
   envArgs: Record<string, unknown>;
   /** "qmix", "vdn" or "none" (independent Q-learning). [qmix] */
   mixer: "qmix" | "vdn" | "none";
-  /** Agent network: recurrent or feed-forward. [rnn, pymarl rnn_agent] */
-  agent: "rnn" | "ff";
+  /** Agent network: recurrent, feed-forward, or feed-forward with a dueling head (V + A − mean A). [rnn, pymarl rnn_agent] */
+  agent: "rnn" | "ff" | "ff-dueling";
   /** Agent hidden width H. [64, pymarl default.yaml rnn_hidden_dim] */
   rnnHiddenDim: number;
   /** Append the one-hot previous action to observations. [true, pymarl obs_last_action] */
@@ -176,7 +176,7 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   env: { kind: "string" },
   envArgs: { kind: "object" },
   mixer: { kind: "enum", values: ["qmix", "vdn", "none"] },
-  agent: { kind: "enum", values: ["rnn", "ff"] },
+  agent: { kind: "enum", values: ["rnn", "ff", "ff-dueling"] },
   rnnHiddenDim: { kind: "int", min: 1, max: 4096 },
   obsLastAction: { kind: "bool" },
   obsAgentId: { kind: "bool" },

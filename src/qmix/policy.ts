@@ -9,7 +9,7 @@ import { zeros } from "../tensor/create.ts";
 import { Rng } from "../tensor/random.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { selectActions } from "./action_selection.ts";
-import { type AgentKind, type AgentNetwork, makeAgent } from "./agents.ts";
+import { AGENT_KINDS, type AgentKind, type AgentNetwork, makeAgent } from "./agents.ts";
 import { type InputOptions, buildStepInputs, inputDim } from "./inputs.ts";
 
 export interface PolicySpec {
@@ -116,7 +116,7 @@ function parseSpec(text: string): PolicySpec {
     if (typeof v !== "number" || !Number.isInteger(v) || v <= 0 || v > 1_000_000) throw new Error(`DecentralisedPolicy: spec.${k} must be a positive integer, got ${JSON.stringify(v)}`);
   };
   (["hidden", "nAgents", "obsDim", "nActions"] as const).forEach(posInt);
-  if (o.agent !== "rnn" && o.agent !== "ff") throw new Error(`DecentralisedPolicy: spec.agent must be "rnn" or "ff", got ${JSON.stringify(o.agent)}`);
+  if (!AGENT_KINDS.includes(o.agent as AgentKind)) throw new Error(`DecentralisedPolicy: spec.agent must be one of ${AGENT_KINDS.map((k) => JSON.stringify(k)).join(", ")}, got ${JSON.stringify(o.agent)}`);
   if (!o.inputs || typeof o.inputs.lastAction !== "boolean" || typeof o.inputs.agentId !== "boolean") {
     throw new Error("DecentralisedPolicy: spec.inputs must be {lastAction: boolean, agentId: boolean}");
   }
