@@ -25,10 +25,12 @@ interface Row { label: string; seed: number; best: number; bestT: number; final:
 
 const rows: Row[] = [];
 const series: Series[] = [];
+const evalSizes = new Set<number>();
 for (const arg of dirs) {
   const eq = arg.indexOf("=");
   const dir = eq < 0 ? arg : arg.slice(0, eq), given = eq < 0 ? null : arg.slice(eq + 1);
-  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { mixer: string; seed: number };
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { mixer: string; seed: number; testNEpisode: number };
+  evalSizes.add(config.testNEpisode);
   const lines = readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Metrics & { wall_s?: number });
   const tests = lines.filter((m) => m.test_return_mean !== undefined);
   if (tests.length === 0) continue;
@@ -47,5 +49,7 @@ const md = [
   ...rows.map((r) => `| ${r.label} | ${r.seed} | ${fmt(r.best)} (${r.bestT.toLocaleString("en")}) | ${fmt(r.final)} | ${r.steps.toLocaleString("en")} | ${r.seconds === null ? "-" : `${(r.seconds / 60).toFixed(1)} min`} |`),
 ].join("\n");
 writeFileSync(`${prefix}.md`, md + "\n");
-writeFileSync(`${prefix}.svg`, curveSvg(series, { title: "simple_spread_v3 (3 agents): greedy test return, 32 episodes (axis clipped at −36)", width: 760, height: 440, yMin: -36, yMax: -10, legend: "bottom-right" }));
+// The axis stops at −6, above every evaluation so far, and at −30 (random play, about −29) below.
+const episodes = [...evalSizes].sort((a, b) => a - b).join(" or ");
+writeFileSync(`${prefix}.svg`, curveSvg(series, { title: `simple_spread_v3 (3 agents): greedy test return, ${episodes} episodes per evaluation (axis clipped at −30)`, width: 760, height: 440, yMin: -30, yMax: -6, legend: "bottom-right" }));
 console.log(md);
