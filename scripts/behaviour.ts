@@ -81,7 +81,7 @@ function plannerTeam(H: number): Team {
     let c = 0;
     for (let k = 0; k < seq.length + 3; k++) {
       px += vx * 0.1; py += vy * 0.1; vx *= 0.75; vy *= 0.75;
-      const d = DIRS[k < seq.length ? seq[k]! : 0];
+      const d = DIRS[k < seq.length ? seq[k]! : 0]!;
       vx += d[0] * 0.5; vy += d[1] * 0.5;
       if (k > 0) c += Math.hypot(px - lx, py - ly);
     }
