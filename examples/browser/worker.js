@@ -13,7 +13,7 @@
 // one, and between slices the worker posts what changed and reads messages.
 
 import {
-  DecentralisedPolicy, makeEnv, qtotTables, resolveConfig, Rng, Trainer, trainLoop, twoStepStates,
+  DecentralisedPolicy, makeEnv, qtotTables, readConfig, resolveConfig, Rng, Trainer, trainLoop, twoStepStates, wrapTimestep,
 } from "../../dist/index.js";
 
 const SLICE_MS = 200;
@@ -89,21 +89,41 @@ function slice() {
   else setTimeout(slice, 0);
 }
 
-/** One greedy episode, every frame recorded for the canvas. */
+/**
+ * One greedy episode, every frame recorded for the canvas. The team acts on
+ * the world as it was trained to see it: with the episode's progress
+ * appended to its observations when its config says obsTimestep.
+ */
 function greedyEpisode(policy, config, source) {
-  const env = makeEnv(config.env, { ...config.envArgs, seed: run ? run.replaySeed++ : 1 });
+  const world = makeEnv(config.env, { ...config.envArgs, seed: run ? run.replaySeed++ : 1 });
+  const env = wrapTimestep(world, config);
   env.reset();
   policy.reset(1);
   const rng = run?.playRng ?? new Rng(7);
-  const frames = [env.frame()];
+  const frames = [world.frame()];
   let ret = 0;
   for (;;) {
     const r = env.step(policy.act(env.getObs(), env.getAvailActions(), 0, rng));
     ret += r.reward;
-    frames.push(env.frame());
+    frames.push(world.frame());
     if (r.terminated || r.truncated) break;
   }
   return { type: "episode", source, tEnv: run?.trainer.tEnv ?? 0, return: ret, frames };
+}
+
+/**
+ * The settings a loaded team was trained with: a checkpoint written by the
+ * CLI carries its config; a team saved from this page carries only its
+ * policy spec, whose observation width tells whether the clock was appended.
+ */
+function loadedConfig(bytes, policy) {
+  try {
+    return readConfig(bytes);
+  } catch {
+    const nAgents = policy.spec.nAgents;
+    const world = makeEnv("simple_spread_v3", { nAgents });
+    return { env: world.name, envArgs: { nAgents }, obsTimestep: policy.spec.obsDim === world.obsDim + 1 };
+  }
 }
 
 self.onmessage = async (e) => {
@@ -120,8 +140,9 @@ self.onmessage = async (e) => {
         break;
       }
       case "play": {
-        const policy = msg.bytes ? DecentralisedPolicy.fromBytes(new Uint8Array(msg.bytes)) : new DecentralisedPolicy(run.trainer.policy.agent, run.trainer.policy.spec);
-        const config = run?.config ?? { env: "simple_spread_v3", envArgs: { nAgents: policy.spec.nAgents } };
+        const bytes = msg.bytes ? new Uint8Array(msg.bytes) : null;
+        const policy = bytes ? DecentralisedPolicy.fromBytes(bytes) : new DecentralisedPolicy(run.trainer.policy.agent, run.trainer.policy.spec);
+        const config = bytes ? loadedConfig(bytes, policy) : run.config;
         post(greedyEpisode(policy, config, msg.bytes ? "loaded" : "training"));
         break;
       }
