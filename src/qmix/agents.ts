@@ -62,36 +62,51 @@ export class RNNAgent extends Module implements AgentNetwork {
   }
 }
 
+/** Two ReLU layers of width `width` shared by the feed-forward agents; a subclass adds the head. */
+abstract class FeedForwardTrunk extends Module implements AgentNetwork {
+  readonly hiddenDim = 0;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor(readonly inputDim: number, readonly width: number, readonly nActions: number, rng: Rng, private readonly kind: string) {
+    super();
+    this.fc1 = this.child("fc1", new Linear(inputDim, width, rng));
+    this.fc2 = this.child("fc2", new Linear(width, width, rng));
+  }
+
+  /** Qs from the trunk's features [..., width] → [..., A]. */
+  protected abstract head(h: Tensor): Tensor;
+
+  private forward(x: Tensor): Tensor {
+    return this.head(this.fc2.forwardRelu(this.fc1.forwardRelu(x)));
+  }
+
+  unroll(inputs: Tensor): Tensor {
+    checkInputs(`${this.kind}.unroll`, inputs, this.inputDim, 3);
+    return this.forward(inputs);
+  }
+
+  step(inputs: Tensor, hidden: Tensor): { q: Tensor; hidden: Tensor } {
+    checkInputs(`${this.kind}.step`, inputs, this.inputDim, 2);
+    return { q: this.forward(inputs), hidden };
+  }
+}
+
 /**
  * Feed-forward agent: Linear → ReLU → Linear → ReLU → Linear, width
  * rnnHiddenDim. For one-step games, and for tasks whose observations already
  * tell an agent what it needs (the simple_spread_v3 preset; docs/results.md).
  */
-export class FFAgent extends Module implements AgentNetwork {
-  readonly hiddenDim = 0;
-  readonly fc1: Linear;
-  readonly fc2: Linear;
+export class FFAgent extends FeedForwardTrunk {
   readonly fc3: Linear;
 
-  constructor(readonly inputDim: number, readonly width: number, readonly nActions: number, rng: Rng = new Rng(0)) {
-    super();
-    this.fc1 = this.child("fc1", new Linear(inputDim, width, rng));
-    this.fc2 = this.child("fc2", new Linear(width, width, rng));
+  constructor(inputDim: number, width: number, nActions: number, rng: Rng = new Rng(0)) {
+    super(inputDim, width, nActions, rng, "FFAgent");
     this.fc3 = this.child("fc3", new Linear(width, nActions, rng));
   }
 
-  private forward(x: Tensor): Tensor {
-    return this.fc3.forward(this.fc2.forwardRelu(this.fc1.forwardRelu(x)));
-  }
-
-  unroll(inputs: Tensor): Tensor {
-    checkInputs("FFAgent.unroll", inputs, this.inputDim, 3);
-    return this.forward(inputs);
-  }
-
-  step(inputs: Tensor, hidden: Tensor): { q: Tensor; hidden: Tensor } {
-    checkInputs("FFAgent.step", inputs, this.inputDim, 2);
-    return { q: this.forward(inputs), hidden };
+  protected head(h: Tensor): Tensor {
+    return this.fc3.forward(h);
   }
 }
 
@@ -102,35 +117,19 @@ export class FFAgent extends Module implements AgentNetwork {
  * state's value (an agent hovering over its landmark), the shared V carries
  * the common part and the head learns only the differences.
  */
-export class DuelingFFAgent extends Module implements AgentNetwork {
-  readonly hiddenDim = 0;
-  readonly fc1: Linear;
-  readonly fc2: Linear;
+export class DuelingFFAgent extends FeedForwardTrunk {
   readonly value: Linear;
   readonly advantage: Linear;
 
-  constructor(readonly inputDim: number, readonly width: number, readonly nActions: number, rng: Rng = new Rng(0)) {
-    super();
-    this.fc1 = this.child("fc1", new Linear(inputDim, width, rng));
-    this.fc2 = this.child("fc2", new Linear(width, width, rng));
+  constructor(inputDim: number, width: number, nActions: number, rng: Rng = new Rng(0)) {
+    super(inputDim, width, nActions, rng, "DuelingFFAgent");
     this.value = this.child("value", new Linear(width, 1, rng));
     this.advantage = this.child("advantage", new Linear(width, nActions, rng));
   }
 
-  private forward(x: Tensor): Tensor {
-    const h = this.fc2.forwardRelu(this.fc1.forwardRelu(x));
+  protected head(h: Tensor): Tensor {
     const a = this.advantage.forward(h);
     return add(this.value.forward(h), sub(a, mean(a, -1, true)));
-  }
-
-  unroll(inputs: Tensor): Tensor {
-    checkInputs("DuelingFFAgent.unroll", inputs, this.inputDim, 3);
-    return this.forward(inputs);
-  }
-
-  step(inputs: Tensor, hidden: Tensor): { q: Tensor; hidden: Tensor } {
-    checkInputs("DuelingFFAgent.step", inputs, this.inputDim, 2);
-    return { q: this.forward(inputs), hidden };
   }
 }
 
