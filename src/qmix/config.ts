@@ -2,6 +2,8 @@
 // names its source. Overrides are checked: an unknown key or a bad value is
 // an error naming the key and what is allowed.
 
+import { AGENT_KINDS, type AgentKind } from "./agents.ts";
+
 export interface QMixConfig {
   /** Registered environment name. */
   env: string;
@@ -10,7 +12,7 @@ export interface QMixConfig {
   /** "qmix", "vdn" or "none" (independent Q-learning). [qmix] */
   mixer: "qmix" | "vdn" | "none";
   /** Agent network: recurrent, feed-forward, or feed-forward with a dueling head (V + A − mean A). [rnn, pymarl rnn_agent] */
-  agent: "rnn" | "ff" | "ff-dueling";
+  agent: AgentKind;
   /** Agent hidden width H. [64, pymarl default.yaml rnn_hidden_dim] */
   rnnHiddenDim: number;
   /** Append the one-hot previous action to observations. [true, pymarl obs_last_action] */
@@ -176,7 +178,7 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   env: { kind: "string" },
   envArgs: { kind: "object" },
   mixer: { kind: "enum", values: ["qmix", "vdn", "none"] },
-  agent: { kind: "enum", values: ["rnn", "ff", "ff-dueling"] },
+  agent: { kind: "enum", values: AGENT_KINDS },
   rnnHiddenDim: { kind: "int", min: 1, max: 4096 },
   obsLastAction: { kind: "bool" },
   obsAgentId: { kind: "bool" },
