@@ -4,6 +4,7 @@ import { registerEnv } from "./registry.ts";
 import { makeTwoStep } from "./two_step.ts";
 import { makeMatrixGame, makeNonmonotonic3x3 } from "./matrix_game.ts";
 import { makeSimpleSpread } from "./simple_spread.ts";
+import { makeSmaclite, SMACLITE_MAP_NAMES, STANDARD_MAPS } from "./smaclite/index.ts";
 
 export type { EnvFactory, EnvOptions, MultiAgentEnv, StepResult } from "./env.ts";
 export { listEnvs, makeEnv, registerEnv, unregisterEnv, type EnvInfo, type RegisterOptions } from "./registry.ts";
@@ -50,3 +51,22 @@ registerEnv("simple_spread_v3", makeSimpleSpread, {
   description: "PettingZoo MPE simple_spread_v3, discrete; options: nAgents|N (3), localRatio|local_ratio (0.5), maxCycles|max_cycles (25)",
   replace: true,
 });
+
+export {
+  SmacliteEnv, SeededOrder, Battle, Unit, makeSmaclite, smacliteMap, resolveMap, resolveUnit, renderBattleText, unitLetter,
+  STANDARD_MAPS, STANDARD_UNITS, SMACLITE_MAP_NAMES, STEP_MUL,
+  type MapFile, type MapSpec, type UnitFile, type UnitType, type UnitOrder, type SmacliteOptions,
+} from "./smaclite/index.ts";
+
+registerEnv("smaclite", (o) => makeSmaclite(o), {
+  description: "SMAClite battle on a map of your own or by name; options: map (a name or a map object), mapFile (a JSON file, from the command line), episodeLimit",
+  replace: true,
+});
+for (const name of SMACLITE_MAP_NAMES) {
+  const m = STANDARD_MAPS[name]!;
+  const ours = m.source !== undefined ? "; a map of ours, SMAC's layout" : "";
+  registerEnv(`smaclite/${name}`, (o) => makeSmaclite(o, name), {
+    description: `SMAClite ${m.name}: ${m.num_allied_units} agents vs ${m.num_enemy_units} ${m.num_enemy_units === 1 ? "enemy" : "enemies"}, SMAC's limit ${m.episode_limit} steps${ours}; options: episodeLimit`,
+    replace: true,
+  });
+}

@@ -279,7 +279,7 @@ function envs(): number {
     } catch {
       sizes = "sizes depend on its options";
     }
-    process.stdout.write(`${name.padEnd(20)} ${sizes}\n${"".padEnd(20)} ${description}\n`);
+    process.stdout.write(`${name.padEnd(22)} ${sizes}\n${"".padEnd(22)} ${description}\n`);
   }
   return 0;
 }

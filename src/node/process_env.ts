@@ -15,6 +15,7 @@
 // handles, spin on EAGAIN while the environment computes and cannot drain
 // stderr at the same time.
 
+import { readEnvFiles } from "./env_files.ts";
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { EnvOptions, MultiAgentEnv, StepResult } from "../envs/env.ts";
 import { makeEnv } from "../envs/registry.ts";
@@ -385,7 +386,7 @@ export class ProcessEnv implements MultiAgentEnv {
 
 /** Make `process:<command>` environments, and registered ones otherwise: a drop-in for makeEnv. */
 export function makeEnvWithProcess(name: string, options: EnvOptions & { seed?: number } = {}): MultiAgentEnv {
-  if (!name.startsWith(PROCESS_PREFIX)) return makeEnv(name, options);
+  if (!name.startsWith(PROCESS_PREFIX)) return makeEnv(name, readEnvFiles(options));
   return new ProcessEnv(processEnvOptions(name.slice(PROCESS_PREFIX.length), options));
 }
 

@@ -38,6 +38,9 @@ const RULES: Record<string, OptionRule> = {
 /** `smaclite` with options.map (a name or a map object), or `smaclite/<name>` with the name fixed. */
 export function makeSmaclite(options: EnvOptions & { seed?: number } = {}, fixedMap?: string): MultiAgentEnv {
   const env = fixedMap === undefined ? "smaclite" : `smaclite/${fixedMap}`;
+  if (options.mapFile !== undefined) {
+    throw new Error(`${env}: envArgs.mapFile is read by the command line (Node); here, parse the file yourself and pass the object as envArgs.map`);
+  }
   checkOptions(env, options, RULES);
   const raw = fixedMap ?? options.map;
   if (raw === undefined) throw new Error(`smaclite: say which map: envArgs.map (one of ${SMACLITE_MAP_NAMES.join(", ")}) or envArgs.mapFile (a JSON file), or use an env name smaclite/<map>`);
