@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { listEnvs, makeEnv, matrixGameStates, MatrixGameEnv, twoStepStates, wrapTimestep, type NamedState } from "../envs/index.ts";
 import type { MultiAgentEnv } from "../envs/env.ts";
-import { encodeBufferParts, encodeModel, encodeWeights, readConfig, restore, type LoopCounters } from "../qmix/checkpoint.ts";
+import { encodeBufferParts, encodeModel, encodeWeights, readConfig, readTrainingStep, restore, type LoopCounters } from "../qmix/checkpoint.ts";
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, parseAssignment, resolveConfig, type QMixConfig } from "../qmix/config.ts";
 import { curveSvg } from "../qmix/curve.ts";
 import { NonFiniteError } from "../qmix/learner.ts";
@@ -28,7 +28,7 @@ const USAGE = `qmix — QMIX for cooperative multi-agent RL
 
   qmix train --env NAME|process:COMMAND [--mixer qmix|vdn|none] [--seed N] [--steps N]
              [--config FILE] [--set key=value ...] [--out DIR] [--resume] [--quiet]
-  qmix eval  --checkpoint FILE_OR_RUN_DIR [--episodes N] [--seed N] [--render] [--json]
+  qmix eval  --checkpoint FILE_OR_RUN_DIR [--episodes N] [--seed N] [--env NAME|process:COMMAND] [--render] [--json]
   qmix envs
 
 Config keys (for --set and --config files): ${CONFIG_KEYS.join(", ")}
@@ -46,7 +46,7 @@ interface Args {
 const BOOLEAN_FLAGS = new Set(["resume", "render", "json", "quiet", "help"]);
 const VALUE_FLAGS: Record<string, string[]> = {
   train: ["env", "mixer", "seed", "steps", "config", "set", "out"],
-  eval: ["checkpoint", "episodes", "seed"],
+  eval: ["checkpoint", "episodes", "seed", "env"],
   envs: [],
 };
 
@@ -118,10 +118,24 @@ function buildConfig(args: Args): QMixConfig {
   const steps = intFlag(args, "steps");
   if (steps !== undefined) flagLayer.tMax = steps;
   const envName = (setLayer.env ?? flagLayer.env ?? fileLayer.env ?? DEFAULT_CONFIG.env) as string;
-  // Only plain names have presets; process:COMMAND lines hold spaces and slashes.
-  const presetPath = /^[\w.-]+$/.test(envName) ? join(REPO, "presets", `${envName}.json`) : "";
-  const preset = presetPath && existsSync(presetPath) ? readJsonObject(presetPath, "preset") : {};
-  return resolveConfig([`preset ${envName}`, preset], [`--config ${file ?? ""}`.trim(), fileLayer], ["command line", flagLayer], ["--set", setLayer]);
+  return resolveConfig(...presetLayers(envName), [`--config ${file ?? ""}`.trim(), fileLayer], ["command line", flagLayer], ["--set", setLayer]);
+}
+
+/**
+ * The presets of an environment: presets/NAME.json for a plain name, and for
+ * a family name FAMILY/MAP the family's presets/FAMILY.json, then
+ * presets/FAMILY_MAP.json over it. process:COMMAND lines have none.
+ */
+function presetLayers(envName: string): Array<[string, Record<string, unknown>]> {
+  const m = /^([\w.-]+)(?:\/([\w.-]+))?$/.exec(envName);
+  if (m === null) return [];
+  const names = m[2] === undefined ? [m[1]!] : [m[1]!, `${m[1]}_${m[2]}`];
+  const layers: Array<[string, Record<string, unknown>]> = [];
+  for (const n of names) {
+    const path = join(REPO, "presets", `${n}.json`);
+    if (existsSync(path)) layers.push([`preset ${n}`, readJsonObject(path, "preset")]);
+  }
+  return layers;
 }
 
 function namedStates(env: MultiAgentEnv): NamedState[] | null {
@@ -167,7 +181,7 @@ async function train(args: Args): Promise<number> {
   process.on("SIGINT", sigint);
   process.on("SIGTERM", sigterm);
   const progress = new Progress(config.tMax, !quiet && Boolean(process.stderr.isTTY));
-  let lastTest: number | undefined, lastLoss: number | undefined;
+  let lastTest: number | undefined, lastLoss: number | undefined, lastWon: number | undefined;
   const t0 = Date.now();
 
   const checkpoint = (loop: LoopCounters) => saveCheckpoint(out, encodeModel(trainer, loop), encodeBufferParts(trainer));
@@ -181,15 +195,18 @@ async function train(args: Args): Promise<number> {
         appendLine(metricsPath, JSON.stringify(m));
         if (m.loss !== undefined) lastLoss = m.loss;
         if (m.test_return_mean !== undefined && !progress.enabled) {
-          log(`t_env ${m.t_env}  episode ${m.episode}  test return ${m.test_return_mean.toFixed(3)} ± ${m.test_return_std?.toFixed(3)}  ε ${m.epsilon.toFixed(3)}  loss ${m.loss?.toFixed(4) ?? "-"}  ${m.steps_per_sec} steps/s`);
+          const won = m.test_battle_won_mean === undefined ? "" : `  won ${(100 * m.test_battle_won_mean).toFixed(1)}%`;
+          log(`t_env ${m.t_env}  episode ${m.episode}  test return ${m.test_return_mean.toFixed(3)} ± ${m.test_return_std?.toFixed(3)}${won}  ε ${m.epsilon.toFixed(3)}  loss ${m.loss?.toFixed(4) ?? "-"}  ${m.steps_per_sec} steps/s`);
         }
       },
       onEvaluate: (r, improved) => {
         lastTest = r.returnMean;
-        if (improved && trainer.best) writeFileAtomic(join(out, "best.safetensors"), encodeWeights(trainer, trainer.best.weights, { test_return_mean: String(r.returnMean), t_env: String(trainer.tEnv) }));
+        lastWon = r.battleWonMean;
+        const won: Record<string, string> = r.battleWonMean === undefined ? {} : { test_battle_won_mean: String(r.battleWonMean) };
+        if (improved && trainer.best) writeFileAtomic(join(out, "best.safetensors"), encodeWeights(trainer, trainer.best.weights, { test_return_mean: String(r.returnMean), t_env: String(trainer.tEnv), ...won }));
       },
       onCheckpoint: checkpoint,
-      onProgress: (e, _t, sps) => progress.update(e.tEnv, { "ε": e.epsilon, test: lastTest, loss: lastLoss }, sps),
+      onProgress: (e, _t, sps) => progress.update(e.tEnv, { "ε": e.epsilon, test: lastTest, ...(lastWon === undefined ? {} : { won: lastWon }), loss: lastLoss }, sps),
       shouldStop: () => stop,
     }, start);
   } catch (err) {
@@ -239,19 +256,40 @@ function evaluate(args: Args): number {
   if (!existsSync(path)) throw new UsageError(`--checkpoint: ${path} does not exist`);
   const bytes = new Uint8Array(readFileSync(path));
   const config = readConfig(bytes);
+  const trainedAt = readTrainingStep(bytes);
   const policy = DecentralisedPolicy.fromBytes(bytes);
   const episodes = intFlag(args, "episodes") ?? 32;
   const seed = intFlag(args, "seed") ?? 12345;
-  const env = wrapTimestep(makeEnvWithProcess(config.env, { ...config.envArgs, seed }), config);
+  // --env: the same task from another implementation (the original behind
+  // the process bridge, say); it must have the sizes the team was trained on.
+  const envName = one(args, "env") ?? config.env;
+  const envArgs = one(args, "env") === undefined ? config.envArgs : {};
+  const env = wrapTimestep(makeEnvWithProcess(envName, { ...envArgs, seed }), config);
+  const spec = policy.spec;
+  const sizes = (e: { nAgents: number; obsDim: number; nActions: number }) => `${e.nAgents} agents, obs ${e.obsDim}, ${e.nActions} actions`;
+  if (env.nAgents !== spec.nAgents || env.obsDim !== spec.obsDim || env.nActions !== spec.nActions) {
+    env.close?.();
+    throw new Error(`--env ${envName}: its sizes (${sizes(env)}) differ from those the team in ${path} was trained on (${sizes(spec)}, on ${config.env})`);
+  }
   if (args.flags.has("render")) renderEpisode(env, policy, deriveSeed(seed, 9, 0));
   const runner = new ParallelRunner([env], policy);
   const rng = new Rng(deriveSeed(seed, 8, 0));
   const returns: number[] = [];
-  for (let k = 0; k < episodes; k++) returns.push(runner.run(0, rng, [deriveSeed(seed, 9, k)]).returns[0]!);
+  const won: number[] = [];
+  for (let k = 0; k < episodes; k++) {
+    const res = runner.run(0, rng, [deriveSeed(seed, 9, k)]);
+    returns.push(res.returns[0]!);
+    won.push(res.won[0]!);
+  }
   env.close?.();
-  const r = summarize(returns);
-  if (args.flags.has("json")) process.stdout.write(JSON.stringify({ return_mean: r.returnMean, return_std: r.returnStd, episodes: r.episodes }) + "\n");
-  else process.stdout.write(`${config.mixer} on ${config.env}: greedy return ${r.returnMean.toFixed(3)} ± ${r.returnStd.toFixed(3)} over ${r.episodes} episodes (${path})\n`);
+  const r = summarize(returns, won);
+  const winRate = r.battleWonMean === undefined ? {} : { win_rate: r.battleWonMean };
+  if (args.flags.has("json")) {
+    process.stdout.write(JSON.stringify({ return_mean: r.returnMean, return_std: r.returnStd, episodes: r.episodes, ...winRate, checkpoint: path, trained_steps: trainedAt, env: envName }) + "\n");
+  } else {
+    const w = r.battleWonMean === undefined ? "" : `, won ${(100 * r.battleWonMean).toFixed(1)}%`;
+    process.stdout.write(`${config.mixer} on ${envName}: greedy return ${r.returnMean.toFixed(3)} ± ${r.returnStd.toFixed(3)}${w} over ${r.episodes} episodes (${path}, trained ${trainedAt === null ? "for an unknown number of" : trainedAt.toLocaleString("en")} steps)\n`);
+  }
   return 0;
 }
 

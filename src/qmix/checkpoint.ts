@@ -31,6 +31,8 @@ interface Counters extends LoopCounters {
   bufferCursor: number;
   bestReturn: number | null;
   bestT: number | null;
+  /** The best evaluation's win rate; absent where the environment reports none, and in older files. */
+  bestWon?: number | null;
   /** Absent in files written before standardiseRewards existed. */
   rewardStats?: { count: number; mean: number; m2: number };
 }
@@ -56,7 +58,7 @@ export function encodeModel(trainer: Trainer, loop: LoopCounters): Uint8Array {
     lastTargetUpdateEpisode: l.getCounters().lastTargetUpdateEpisode, optimizerStep: opt.scalars.step ?? 0,
     exploreRng: trainer.exploreRng.getState(), sampleRng: trainer.sampleRng.getState(),
     bufferSize: trainer.buffer.size, bufferCursor: trainer.buffer.cursor,
-    bestReturn: trainer.best?.returnMean ?? null, bestT: trainer.best?.tEnv ?? null,
+    bestReturn: trainer.best?.returnMean ?? null, bestT: trainer.best?.tEnv ?? null, bestWon: trainer.best?.battleWonMean ?? null,
     rewardStats: { ...trainer.rewardStats },
   };
   return encodeSafetensors(t, {
@@ -118,6 +120,14 @@ export function readConfig(bytes: Uint8Array): QMixConfig {
   return { ...DEFAULT_CONFIG, ...(JSON.parse(metadata.config) as Partial<QMixConfig>) };
 }
 
+/** The training step a checkpoint or weights file was written at (a weights file's t_env, a checkpoint's counters), or null. */
+export function readTrainingStep(bytes: Uint8Array): number | null {
+  const { metadata } = decodeSafetensors(bytes);
+  if (metadata.t_env !== undefined) return Number(metadata.t_env);
+  if (metadata.counters !== undefined) return (JSON.parse(metadata.counters) as { tEnv?: number }).tEnv ?? null;
+  return null;
+}
+
 /** Restores everything encodeModel wrote (and the buffer, when given) into a trainer built from the same config. */
 export function restore(trainer: Trainer, model: Uint8Array, buffer?: Uint8Array): LoopCounters {
   const { tensors, metadata } = decodeSafetensors(model);
@@ -144,7 +154,7 @@ export function restore(trainer: Trainer, model: Uint8Array, buffer?: Uint8Array
   trainer.exploreRng.setState(c.exploreRng);
   trainer.sampleRng.setState(c.sampleRng);
   // The best weights themselves live in their own file; only the score is needed to keep tracking.
-  trainer.best = c.bestReturn === null ? null : { returnMean: c.bestReturn, tEnv: c.bestT ?? 0, weights: new Map() };
+  trainer.best = c.bestReturn === null ? null : { returnMean: c.bestReturn, battleWonMean: c.bestWon ?? undefined, tEnv: c.bestT ?? 0, weights: new Map() };
   if (stored) {
     const b = stored.tensors, s = trainer.buffer.store;
     const take = (name: string, dst: Float32Array | Uint8Array | Int32Array) => {

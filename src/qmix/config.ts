@@ -268,7 +268,14 @@ export function mergeConfig(base: QMixConfig, overrides: Record<string, unknown>
     throw new ConfigError(`${source}: expected a JSON object of config keys`);
   }
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(overrides)) Object.defineProperty(out, k, { value: check(k, v, source), enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(overrides)) {
+    // "envArgs.name" sets one environment option, keeping the others (--set envArgs.mapFile=my_map.json)
+    if (k.startsWith("envArgs.") && k.length > "envArgs.".length) {
+      out.envArgs = { ...(out.envArgs as Record<string, unknown>), [k.slice("envArgs.".length)]: v };
+      continue;
+    }
+    Object.defineProperty(out, k, { value: check(k, v, source), enumerable: true, writable: true, configurable: true });
+  }
   const cfg = out as unknown as QMixConfig;
   if (cfg.batchSize > cfg.bufferSize) throw new ConfigError(`${source}: "batchSize" (${cfg.batchSize}) must not exceed "bufferSize" (${cfg.bufferSize})`);
   if (cfg.lrAnnealTime > 0 && cfg.lrFinish > cfg.lr) throw new ConfigError(`${source}: "lrFinish" (${cfg.lrFinish}) must not exceed "lr" (${cfg.lr}): the schedule only decays`);

@@ -23,6 +23,10 @@ export interface Metrics {
   /** Wall-clock seconds since this loop started (a resumed run starts again from 0). */
   wall_s: number;
   test_return_mean?: number;
+  /** The collected episodes' win rate since the last log line, for environments that report battle_won. */
+  battle_won_mean?: number;
+  /** pymarl's name: the greedy evaluation's win rate, for environments that report battle_won. */
+  test_battle_won_mean?: number;
   test_return_std?: number;
   best_test_return?: number;
 }
@@ -70,15 +74,15 @@ export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: Loo
   const now = hooks.now ?? (() => performance.now());
   const loop: LoopCounters = start ?? { lastTestT: -c.testInterval - 1, lastLogT: 0, lastSaveT: 0 };
   let lastTest: EvalResult | null = null;
-  let retSum = 0, retCount = 0;
+  let retSum = 0, retCount = 0, wonSum = 0, wonCount = 0;
   const learnerSums = { loss: 0, td: 0, q: 0, y: 0, g: 0, n: 0 };
   const tStart = now();
   let tWindow = tStart, stepsWindow = trainer.tEnv, sps = 0;
 
   const evaluate = () => {
-    const before = trainer.best?.returnMean;
+    const before = trainer.best;
     lastTest = trainer.evaluate();
-    const improved = before === undefined || lastTest.returnMean > before;
+    const improved = trainer.best !== before;
     hooks.onEvaluate?.(lastTest, improved);
     return lastTest;
   };
@@ -94,8 +98,10 @@ export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: Loo
       Object.assign(m, { loss: learnerSums.loss / n, td_error_abs: learnerSums.td / n, q_tot_mean: learnerSums.q / n, target_mean: learnerSums.y / n, grad_norm: learnerSums.g / n });
     }
     if (test) Object.assign(m, { test_return_mean: test.returnMean, test_return_std: test.returnStd, best_test_return: trainer.best?.returnMean });
+    if (wonCount > 0) m.battle_won_mean = wonSum / wonCount;
+    if (test?.battleWonMean !== undefined) m.test_battle_won_mean = test.battleWonMean;
     hooks.onMetrics?.(m);
-    retSum = retCount = 0;
+    retSum = retCount = wonSum = wonCount = 0;
     Object.assign(learnerSums, { loss: 0, td: 0, q: 0, y: 0, g: 0, n: 0 });
   };
 
@@ -107,6 +113,10 @@ export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: Loo
     const e = trainer.step();
     retSum += e.trainReturnMean;
     retCount++;
+    if (e.trainWonMean !== undefined) {
+      wonSum += e.trainWonMean;
+      wonCount++;
+    }
     if (e.learner) {
       const s = e.learner;
       learnerSums.loss += s.loss; learnerSums.td += s.tdErrorAbs; learnerSums.q += s.qTotMean; learnerSums.y += s.targetMean; learnerSums.g += s.gradNorm; learnerSums.n++;

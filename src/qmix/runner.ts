@@ -16,6 +16,8 @@ export interface RunResult {
   lengths: Int32Array;
   /** Environment steps in total. */
   steps: number;
+  /** Per environment: 1 if the episode ended with info.battle_won true, 0 if false, -1 if the environment does not say (SMAC's flag). */
+  won: Int8Array;
 }
 
 export class EnvError extends Error {
@@ -57,6 +59,7 @@ export class ParallelRunner {
     for (const arr of [b.obs, b.state, b.availActions, b.actions, b.reward, b.terminated, b.filled]) arr.fill(0);
     const returns = new Float64Array(E), lengths = new Int32Array(E);
     const done = new Uint8Array(E);
+    const won = new Int8Array(E).fill(-1);
     envs.forEach((env, e) => env.reset(seeds[e]));
     this.policy.reset(E);
     this.active.fill(1);
@@ -96,10 +99,14 @@ export class ParallelRunner {
           // layout bootstraps from the next stored step, which would be padding.
           throw new EnvError(`${env.name}: truncated at step ${t + 1}, before its episodeLimit ${this.maxSteps}; an episode that is not terminal must run to episodeLimit (or report terminated)`);
         }
-        if (res.terminated || res.truncated) done[e] = 1;
+        if (res.terminated || res.truncated) {
+          done[e] = 1;
+          const w = res.info?.["battle_won"];
+          if (typeof w === "boolean") won[e] = w ? 1 : 0;
+        }
       }
     }
-    return { batch: b, returns, lengths, steps };
+    return { batch: b, returns, lengths, steps, won };
   }
 
   private record(env: MultiAgentEnv, e: number, t: number): void {

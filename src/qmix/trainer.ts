@@ -22,6 +22,8 @@ export interface EvalResult {
   returnStd: number;
   episodes: number;
   returns: number[];
+  /** The share of episodes won, where the environment reports battle_won (SMAC, SMAClite); pymarl's test_battle_won_mean. */
+  battleWonMean?: number;
 }
 
 export interface TrainEvent {
@@ -30,6 +32,8 @@ export interface TrainEvent {
   updates: number;
   epsilon: number;
   trainReturnMean: number;
+  /** The collected episodes' win rate, where the environment reports battle_won. */
+  trainWonMean?: number;
   learner: LearnerStats | null;
 }
 
@@ -67,7 +71,8 @@ export class Trainer {
   episode = 0;
   updates = 0;
   testRuns = 0;
-  best: { returnMean: number; tEnv: number; weights: Map<string, Float32Array> } | null = null;
+  /** The best greedy evaluation after t = 0 (see evaluate), with its weights. */
+  best: { returnMean: number; battleWonMean?: number; tEnv: number; weights: Map<string, Float32Array> } | null = null;
   /** Running count, mean and sum of squared deviations of the collected rewards (Chan et al.'s parallel update), for standardiseRewards. */
   rewardStats = { count: 0, mean: 0, m2: 0 };
 
@@ -141,7 +146,8 @@ export class Trainer {
     }
     let sum = 0;
     for (const r of res.returns) sum += r;
-    return { tEnv: this.tEnv, episode: this.episode, updates: this.updates, epsilon: eps, trainReturnMean: sum / res.returns.length, learner: stats };
+    const won = summarize([...res.returns], res.won).battleWonMean;
+    return { tEnv: this.tEnv, episode: this.episode, updates: this.updates, epsilon: eps, trainReturnMean: sum / res.returns.length, trainWonMean: won, learner: stats };
   }
 
   /** Folds the rewards of filled steps into the running statistics. */
@@ -169,15 +175,21 @@ export class Trainer {
   /** Greedy episodes (ε = 0) on the test environment, seeded per test run. */
   evaluate(episodes = this.config.testNEpisode): EvalResult {
     const returns: number[] = [];
+    const won: number[] = [];
     const rng = new Rng(deriveSeed(this.config.seed, STREAM_TEST_ACT, this.testRuns));
     for (let k = 0; k < episodes; k++) {
       const res = this.testRunner.run(0, rng, [deriveSeed(this.config.seed, STREAM_TEST_ENV, this.testRuns * 100003 + k)]);
       returns.push(res.returns[0]!);
+      won.push(res.won[0]!);
     }
     this.testRuns++;
-    const r = summarize(returns);
-    if (!this.best || r.returnMean > this.best.returnMean) {
-      this.best = { returnMean: r.returnMean, tEnv: this.tEnv, weights: snapshot(this.learner) };
+    const r = summarize(returns, won);
+    // The untrained network (t = 0) is never "best", and a tie goes to the
+    // later evaluation: on the two-step game an untrained team can score the
+    // optimum by chance and no later tie would otherwise replace it. Where
+    // the environment reports wins, the win rate ranks first, then the return.
+    if (this.tEnv > 0 && (!this.best || !ranksBelow(r, this.best))) {
+      this.best = { returnMean: r.returnMean, battleWonMean: r.battleWonMean, tEnv: this.tEnv, weights: snapshot(this.learner) };
     }
     return r;
   }
@@ -193,11 +205,26 @@ export class Trainer {
   }
 }
 
-export function summarize(returns: number[]): EvalResult {
+function ranksBelow(r: EvalResult, best: { returnMean: number; battleWonMean?: number }): boolean {
+  const a = r.battleWonMean ?? 0, b = best.battleWonMean ?? 0;
+  return a !== b ? a < b : r.returnMean < best.returnMean;
+}
+
+/** Mean and spread of returns; with `won` (1, 0, or -1 for "not reported") per episode, the win rate when every episode reported one. */
+export function summarize(returns: number[], won?: ArrayLike<number>): EvalResult {
   const n = returns.length;
   const mean = n ? returns.reduce((s, x) => s + x, 0) / n : NaN;
   const std = n ? Math.sqrt(returns.reduce((s, x) => s + (x - mean) ** 2, 0) / n) : NaN;
-  return { returnMean: mean, returnStd: std, episodes: n, returns };
+  const r: EvalResult = { returnMean: mean, returnStd: std, episodes: n, returns };
+  if (won !== undefined && won.length === n && n > 0) {
+    let sum = 0, all = true;
+    for (let i = 0; i < n; i++) {
+      if (won[i]! < 0) all = false;
+      sum += won[i]!;
+    }
+    if (all) r.battleWonMean = sum / n;
+  }
+  return r;
 }
 
 function snapshot(learner: QLearner): Map<string, Float32Array> {

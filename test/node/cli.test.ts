@@ -41,8 +41,11 @@ describe("qmix CLI", () => {
     const e = qmix("eval", "--checkpoint", out, "--episodes", "3", "--json");
     expect(e.code, e.stderr).toBe(0);
     const res = JSON.parse(e.stdout.trim()) as Record<string, number>;
-    expect(Object.keys(res).sort()).toEqual(["episodes", "return_mean", "return_std"]);
+    expect(Object.keys(res).sort()).toEqual(["checkpoint", "env", "episodes", "return_mean", "return_std", "trained_steps"]);
     expect(res.episodes).toBe(3);
+    // the best weights are never the untrained network's
+    expect(res.checkpoint).toBe(join(out, "best.safetensors") as unknown as number);
+    expect(res.trained_steps).toBeGreaterThan(0);
   });
 
   it("--resume continues to the same weights as an uninterrupted run", () => {
