@@ -4,7 +4,7 @@
 // shield, energy, cooldown, target), observations, state, available actions,
 // rewards and end flags at every step.
 
-import { existsSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -50,8 +50,10 @@ interface TraceEpisode {
 }
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const file = resolve(root, process.env["QMIX_VECTORS"] ?? "test/fixtures", "smaclite_traces.json");
-const episodes = existsSync(file) || !process.env["QMIX_VECTORS"] ? (JSON.parse(readFileSync(file, "utf8")) as { episodes: TraceEpisode[] }).episodes : [];
+const folder = resolve(root, process.env["QMIX_VECTORS"] ?? "test/fixtures");
+// smaclite_traces.json is the shared file; smaclite_traces_*.json hold more episodes of the same layout
+const files = readdirSync(folder).filter((f) => /^smaclite_traces(_[\w-]+)?\.json$/.test(f)).sort();
+const episodes = files.flatMap((f) => (JSON.parse(readFileSync(resolve(folder, f), "utf8")) as { episodes: TraceEpisode[] }).episodes.map((e) => ({ ...e, file: f })));
 
 // The shared file's own note: observations about 1e-5, positions about 1e-4.
 const OBS_TOL = 1e-5;
@@ -104,7 +106,7 @@ describe("SMAClite port replays SMAClite's episodes", () => {
     expect(episodes.length).toBeGreaterThan(0);
   });
   for (const [i, ep] of episodes.entries()) {
-    it(`episode ${i}: ${ep.map}, seed ${ep.seed}, ${ep.policy} (${ep.steps.length} steps)`, () => {
+    it(`${ep.file} episode ${i}: ${ep.map}, seed ${ep.seed}, ${ep.policy} (${ep.steps.length} steps)`, () => {
       const env = makeSmaclite({ map: ep.map, unitOrder: new RecordedOrder(ep.steps.flatMap((s) => s.unit_orders)) }) as ReturnType<typeof makeSmaclite> & {
         battle: { units: Map<number, Unit>; maxReward: number };
       };
