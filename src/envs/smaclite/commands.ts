@@ -4,14 +4,16 @@
 // actions become attack, move, stop and no-op orders; the scripted enemy
 // attack-moves towards a point, picking targets on the way.
 
-import type { NeighbourFinder } from "./neighbours.ts";
+import type { NeighbourFinder, NeighbourList } from "./neighbours.ts";
 import { strike } from "./targeters.ts";
-import type { Neighbour, Unit } from "./unit.ts";
+import type { Unit } from "./unit.ts";
 
 export interface TickContext {
   /** The finder a unit's attacks search (enemies for fighters, allies for healers). */
   finder: NeighbourFinder;
   maxRadius: number;
+  /** Scratch list for the blast and beam queries. */
+  scratch: NeighbourList;
 }
 
 export interface Command {
@@ -34,7 +36,8 @@ function headFor(unit: Unit, x: number, y: number, chase: boolean): void {
   let v = unit.type.speed;
   if (unit.type.healer) {
     // healers keep pace with the slowest unit around them rather than overtake it
-    for (const [u] of unit.potentialTargets) v = Math.min(v, u.type.speed);
+    const p = unit.potentialTargets;
+    for (let i = 0; i < p.n; i++) v = Math.min(v, p.units[i]!.type.speed);
   }
   if (chase) {
     const f = Math.fround;
@@ -163,7 +166,7 @@ export class AttackMoveCommand implements Command {
         return;
       }
       unit.target = pick;
-    } else if (!unit.type.healer && unit.priorityTargets.length > 0) {
+    } else if (!unit.type.healer && unit.priorityTargets.n > 0) {
       const pick = pickDamageTarget(unit, unit.priorityTargets);
       if (pick !== null) unit.target = pick;
     }
@@ -177,11 +180,12 @@ export class AttackMoveCommand implements Command {
 }
 
 /** Nearest live candidate within scan range or attacking `unit`; healers (priority 0) before fighters. */
-function pickDamageTarget(unit: Unit, candidates: readonly Neighbour[]): Unit | null {
+function pickDamageTarget(unit: Unit, candidates: NeighbourList): Unit | null {
   let best: Unit | null = null;
   let bestPriority = Infinity;
   let bestD = Infinity;
-  for (const [u, d] of candidates) {
+  for (let i = 0; i < candidates.n; i++) {
+    const u = candidates.units[i]!, d = candidates.dists[i]!;
     if (!(u.hp > 0 && (d < unit.type.minimumScanRange + u.radius || u.target === unit))) continue;
     const priority = u.type.healer ? 0 : 1;
     // strict comparison keeps the first of equal keys, as Python's min does
@@ -197,7 +201,9 @@ function pickDamageTarget(unit: Unit, candidates: readonly Neighbour[]): Unit | 
 /** The most hurt candidate in range that is hurt or busy fighting. */
 function pickHealTarget(unit: Unit): Unit | null {
   let best: Unit | null = null;
-  for (const [u, d] of unit.potentialTargets) {
+  const p = unit.potentialTargets;
+  for (let i = 0; i < p.n; i++) {
+    const u = p.units[i]!, d = p.dists[i]!;
     if (!(u.hp > 0 && d < unit.type.minimumScanRange + u.radius && (u.hp < u.maxHp || u.target !== null))) continue;
     if (best === null || u.hp < best.hp) best = u;
   }

@@ -9,7 +9,8 @@ import type { MultiAgentEnv, StepResult } from "../env.ts";
 import { Rng } from "../../tensor/random.ts";
 import { AttackUnitCommand, MoveCommand, NoopCommand, StopCommand, type Command } from "./commands.ts";
 import type { MapSpec } from "./schema.ts";
-import { pointInsideCircle, type Neighbour, type Unit } from "./unit.ts";
+import { pointInsideCircle, type Unit } from "./unit.ts";
+import { NeighbourList } from "./neighbours.ts";
 import { Battle, REWARD_WIN, type UnitOrder } from "./world.ts";
 import { renderBattleText } from "./render.ts";
 
@@ -58,6 +59,8 @@ export class SmacliteEnv implements MultiAgentEnv {
   private steps = 0;
   private over = false;
   private obsCache: Float32Array | null = null;
+  private readonly seenAllies = new NeighbourList();
+  private readonly seenEnemies = new NeighbourList();
 
   constructor(readonly map: MapSpec, options: SmacliteOptions = {}) {
     this.name = `smaclite/${map.name}`;
@@ -173,11 +176,12 @@ export class SmacliteEnv implements MultiAgentEnv {
   }
 
   /** Stop, the moves the terrain allows, and targets in range: from the visible list with its distances, or all live targets. */
-  private unitAvail(unit: Unit, visible: readonly Neighbour[] | null, row: Uint8Array): void {
+  private unitAvail(unit: Unit, visible: NeighbourList | null, row: Uint8Array): void {
     row[1] = 1;
     for (let d = 0; d < 4; d++) row[2 + d] = this.canMove(unit, d) ? 1 : 0;
     if (visible !== null) {
-      for (const [t, dist] of visible) {
+      for (let i = 0; i < visible.n; i++) {
+        const t = visible.units[i]!, dist = visible.dists[i]!;
         if (t === unit) continue;
         row[6 + t.idInFaction] = t.hp === 0 || unit.hp === 0 ? 0 : dist <= TARGET_RANGE ? 1 : 0;
       }
@@ -211,18 +215,15 @@ export class SmacliteEnv implements MultiAgentEnv {
     const avail = new Uint8Array(this.nActions);
     for (const unit of allies.values()) {
       const o = obs.subarray(unit.idInFaction * this.obsDim, (unit.idInFaction + 1) * this.obsDim);
-      const seenAllies: Neighbour[] = [];
-      const seenEnemies: Neighbour[] = [];
-      for (const p of ["GROUND", "AIR", "COLOSSUS"] as const) {
-        allyFinder.queryPlane(p, unit.x, unit.y, SIGHT_RANGE, seenAllies);
-        enemyFinder.queryPlane(p, unit.x, unit.y, SIGHT_RANGE, seenEnemies);
-      }
+      const seenAllies = allyFinder.query(unit.x, unit.y, SIGHT_RANGE, this.seenAllies);
+      const seenEnemies = enemyFinder.query(unit.x, unit.y, SIGHT_RANGE, this.seenEnemies);
       avail.fill(0);
       this.unitAvail(unit, unit.type.healer ? seenAllies : seenEnemies, avail);
       for (let d = 0; d < 4; d++) o[d] = avail[2 + d]!;
       const f = Math.fround;
       let base0 = 4;
-      for (const [e, dist] of seenEnemies) {
+      for (let i = 0; i < seenEnemies.n; i++) {
+        const e = seenEnemies.units[i]!, dist = seenEnemies.dists[i]!;
         if (e.hp === 0) continue;
         let b = base0 + e.idInFaction * this.enemyFeatSize;
         // for a healer this is the heal action of the ally with the enemy's index, as in SMAClite
@@ -236,7 +237,8 @@ export class SmacliteEnv implements MultiAgentEnv {
         if (T) o[b + typeIds.get(e.type.name)!] = 1;
       }
       base0 += this.nEnemies * this.enemyFeatSize;
-      for (const [a, dist] of seenAllies) {
+      for (let i = 0; i < seenAllies.n; i++) {
+        const a = seenAllies.units[i]!, dist = seenAllies.dists[i]!;
         if (a === unit || a.hp === 0) continue;
         let b = base0 + (a.idInFaction - (a.idInFaction > unit.idInFaction ? 1 : 0)) * this.allyFeatSize;
         o[b] = 1;

@@ -7,7 +7,22 @@
 // insertion order, so a plain scan in id order gives the same lists.
 
 import { PLANES, type Plane } from "./schema.ts";
-import type { Neighbour, Unit } from "./unit.ts";
+import type { Unit } from "./unit.ts";
+
+/** Units with their distances, in query order; reused from tick to tick, so nothing is allocated per query. */
+export class NeighbourList {
+  readonly units: Unit[] = [];
+  readonly dists: number[] = [];
+  n = 0;
+  clear(): void {
+    this.n = 0;
+  }
+  push(u: Unit, d: number): void {
+    this.units[this.n] = u;
+    this.dists[this.n] = d;
+    this.n++;
+  }
+}
 
 interface PlaneList {
   units: Unit[];
@@ -16,17 +31,16 @@ interface PlaneList {
 }
 
 export class NeighbourFinder {
-  private planes = new Map<Plane, PlaneList>();
+  private readonly planes = new Map<Plane, PlaneList>();
 
   /** `source` gives the live units this finder covers, in id order. */
-  constructor(private readonly source: () => Iterable<Unit>) {}
+  constructor(private readonly source: Map<number, Unit>) {}
 
   /** Snapshot the live units' positions; SMAClite skips this when none are left, keeping the old lists. */
   update(): void {
-    const units = [...this.source()];
-    if (units.length === 0) return;
-    this.planes.clear();
-    for (const u of units) {
+    if (this.source.size === 0) return;
+    for (const list of this.planes.values()) list.units.length = list.xs.length = list.ys.length = 0;
+    for (const u of this.source.values()) {
       let list = this.planes.get(u.plane);
       if (list === undefined) this.planes.set(u.plane, (list = { units: [], xs: [], ys: [] }));
       list.units.push(u);
@@ -35,8 +49,8 @@ export class NeighbourFinder {
     }
   }
 
-  /** Units of `plane` within `radius` of (x, y), with their distances, appended to `out`. */
-  queryPlane(plane: Plane, x: number, y: number, radius: number, out: Neighbour[]): void {
+  /** Units of `plane` within `radius` of (x, y) (distance squared against radius squared, as scikit-learn tests), appended to `out`. */
+  queryPlane(plane: Plane, x: number, y: number, radius: number, out: NeighbourList): void {
     const list = this.planes.get(plane);
     if (list === undefined) return;
     const r2 = radius * radius;
@@ -45,21 +59,20 @@ export class NeighbourFinder {
       const dx = x - xs[i]!;
       const dy = y - ys[i]!;
       const d2 = dx * dx + dy * dy;
-      if (d2 <= r2) out.push([units[i]!, Math.sqrt(d2)]);
+      if (d2 <= r2) out.push(units[i]!, Math.sqrt(d2));
     }
   }
 
-  /** Every plane. */
-  query(x: number, y: number, radius: number): Neighbour[] {
-    const out: Neighbour[] = [];
+  /** Every plane, into `out` (cleared first). */
+  query(x: number, y: number, radius: number, out: NeighbourList): NeighbourList {
+    out.clear();
     for (const p of PLANES) this.queryPlane(p, x, y, radius, out);
     return out;
   }
 
-  /** The planes `unit` can attack (SMAClite's targetting mode). */
-  queryTargets(unit: Unit, radius: number): Neighbour[] {
-    const out: Neighbour[] = [];
+  /** The planes `unit` can attack (SMAClite's targetting mode), into `out` (cleared first). */
+  queryTargets(unit: Unit, radius: number, out: NeighbourList): void {
+    out.clear();
     for (const p of PLANES) if (unit.type.validTargets.has(p)) this.queryPlane(p, unit.x, unit.y, radius, out);
-    return out;
   }
 }

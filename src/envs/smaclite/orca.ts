@@ -11,7 +11,8 @@
 // where it derives its point from the edge direction.
 
 import { obstacleWithin, type Obstacle } from "./obstacles.ts";
-import { TICKS_PER_SECOND, type Neighbour, type Unit } from "./unit.ts";
+import type { NeighbourList } from "./neighbours.ts";
+import { TICKS_PER_SECOND, type Unit } from "./unit.ts";
 
 // Time horizons in seconds for units and obstacles (SMAClite's TAU, TAU_OBST).
 const INV_TIME_HORIZON = 1;
@@ -32,6 +33,7 @@ const dot = (ax: number, ay: number, bx: number, by: number, is32: boolean) =>
 const det = (ax: number, ay: number, bx: number, by: number, is32: boolean) =>
   is32 ? f(f(ax * by) - f(ay * bx)) : ax * by - ay * bx;
 const det64 = (ax: number, ay: number, bx: number, by: number) => ax * by - ay * bx;
+const sq = (ax: number, ay: number) => ax * ax + ay * ay;
 /** numpy's norm: the square root of the dot product (Math.hypot rounds differently). */
 const norm = (x: number, y: number, is32 = false) => r32(Math.sqrt(dot(x, y, x, y, is32)), is32);
 
@@ -50,38 +52,59 @@ interface Vec {
   is32: boolean;
 }
 
-/** Obstacles a ground unit must consider: those within its radius plus one second of travel. */
-export function nearObstacles(unit: Unit, obstacles: readonly Obstacle[]): Obstacle[] {
-  const r = unit.radius + unit.type.speed;
-  return obstacles.filter((o) => obstacleWithin(o, unit.x, unit.y, r));
+// Lines and vectors are reused from call to call: a tick allocates nothing here.
+const lines: Line[] = [];
+let nLines = 0;
+const projectedPool: Line[] = [];
+const newLine = (): Line => ({ px: 0, py: 0, dx: 0, dy: 0, p32: false, d32: false });
+function addLine(px: number, py: number, dx: number, dy: number, p32: boolean, d32: boolean): void {
+  const l = lines[nLines] ?? (lines[nLines] = newLine());
+  l.px = px;
+  l.py = py;
+  l.dx = dx;
+  l.dy = dy;
+  l.p32 = p32;
+  l.d32 = d32;
+  nLines++;
 }
+const pref: Vec = { x: 0, y: 0, is32: false };
+const res: Vec = { x: 0, y: 0, is32: false };
+const lp1: Vec = { x: 0, y: 0, is32: false };
+const keep: Vec = { x: 0, y: 0, is32: false };
+const dir: Vec = { x: 0, y: 0, is32: false };
 
-/** Set unit.nextVx/nextVy from its preferred velocity, its neighbours and the obstacles near it. */
-export function avoidCollisions(unit: Unit, neighbours: readonly Neighbour[], obstacles: readonly Obstacle[]): void {
+/**
+ * Set unit.nextVx/nextVy from its preferred velocity, its neighbours and the
+ * obstacles within its radius plus one second of travel (ground units).
+ */
+export function avoidCollisions(unit: Unit, neighbours: NeighbourList, obstacles: readonly Obstacle[]): void {
   if ((unit.prefVx === 0 && unit.prefVy === 0) || unit.hp === 0) {
     unit.nextVx = unit.prefVx;
     unit.nextVy = unit.prefVy;
     unit.next32 = unit.pref32;
     return;
   }
-  const lines: Line[] = [];
-  for (const o of obstacles) obstacleLines(unit, o, lines);
-  const nObstacleLines = lines.length;
-  for (const [other, distance] of neighbours) {
+  nLines = 0;
+  const reach = unit.radius + unit.type.speed;
+  for (const o of obstacles) if (obstacleWithin(o, unit.x, unit.y, reach)) obstacleLines(unit, o);
+  const nObstacleLines = nLines;
+  for (let i = 0; i < neighbours.n; i++) {
+    const other = neighbours.units[i]!;
     if (other === unit || other.hp === 0) continue;
-    lines.push(unitLine(unit, other, distance));
+    unitLine(unit, other, neighbours.dists[i]!);
   }
   const maxV = unit.type.speed;
-  const pref: Vec = { x: unit.prefVx, y: unit.prefVy, is32: unit.pref32 };
-  const res: Vec = { x: 0, y: 0, is32: false };
-  const ok = linearProgram2(lines, maxV, pref, false, res);
-  if (ok < lines.length) linearProgram3(lines, nObstacleLines, ok, maxV, res);
+  pref.x = unit.prefVx;
+  pref.y = unit.prefVy;
+  pref.is32 = unit.pref32;
+  const ok = linearProgram2(lines, nLines, maxV, pref, false, res);
+  if (ok < nLines) linearProgram3(nObstacleLines, ok, maxV);
   unit.nextVx = res.x;
   unit.nextVy = res.y;
   unit.next32 = res.is32;
 }
 
-function unitLine(unit: Unit, other: Unit, distance: number): Line {
+function unitLine(unit: Unit, other: Unit, distance: number): void {
   const rpx = f(other.x - unit.x);
   const rpy = f(other.y - unit.y);
   const V = unit.v32 && other.v32;
@@ -139,10 +162,10 @@ function unitLine(unit: Unit, other: Unit, distance: number): Line {
     d32 = u32 = V;
   }
   const p32 = unit.v32 && u32;
-  return { px: r32(unit.vx + r32(share * ux, u32), p32), py: r32(unit.vy + r32(share * uy, u32), p32), dx, dy, p32, d32 };
+  addLine(r32(unit.vx + r32(share * ux, u32), p32), r32(unit.vy + r32(share * uy, u32), p32), dx, dy, p32, d32);
 }
 
-function obstacleLines(unit: Unit, o: Obstacle, lines: Line[]): void {
+function obstacleLines(unit: Unit, o: Obstacle): void {
   const { edges } = o;
   const px = unit.x;
   const py = unit.y;
@@ -159,7 +182,8 @@ function obstacleLines(unit: Unit, o: Obstacle, lines: Line[]): void {
     const r1x = o1.x - px, r1y = o1.y - py;
     const r2x = o2.x - px, r2y = o2.y - py;
     let covered = false;
-    for (const l of lines) {
+    for (let k = 0; k < nLines; k++) {
+      const l = lines[k]!;
       if (
         det64(inv * r1x - l.px, inv * r1y - l.py, l.dx, l.dy) - inv * radius >= -EPSILON &&
         det64(inv * r2x - l.px, inv * r2y - l.py, l.dx, l.dy) - inv * radius >= -EPSILON
@@ -178,15 +202,15 @@ function obstacleLines(unit: Unit, o: Obstacle, lines: Line[]): void {
     // collisions with the edge itself
     if (s < 0 && distSq1 < radiusSq) {
       const n = norm(r1y, r1x);
-      lines.push({ px: 0, py: 0, dx: -r1y / n, dy: r1x / n, p32: false, d32: false });
+      addLine(0, 0, -r1y / n, r1x / n, false, false);
       continue;
     } else if (s > 1 && distSq2 <= radiusSq) {
       if (det64(r2x, r2y, o2.dx, o2.dy) < 0) continue;
       const n = norm(r2y, r2x);
-      lines.push({ px: 0, py: 0, dx: -r2y / n, dy: r2x / n, p32: false, d32: false });
+      addLine(0, 0, -r2y / n, r2x / n, false, false);
       continue;
     } else if (s > 0 && s < 1 && distSqLine <= radiusSq) {
-      lines.push({ px: 0, py: 0, dx: -o1.dx, dy: -o1.dy, p32: false, d32: false });
+      addLine(0, 0, -o1.dx, -o1.dy, false, false);
       continue;
     }
     // the legs of the obstacle's velocity obstacle
@@ -238,16 +262,15 @@ function obstacleLines(unit: Unit, o: Obstacle, lines: Line[]): void {
       // project on the left cut-off circle
       const n = norm(vx - lcx, vy - lcy);
       const wx = (vx - lcx) / n, wy = (vy - lcy) / n;
-      lines.push({ dx: wy, dy: -wx, px: lcx + radius * inv * wx, py: lcy + radius * inv * wy, p32: false, d32: false });
+      addLine(lcx + radius * inv * wx, lcy + radius * inv * wy, wy, -wx, false, false);
       continue;
     } else if (t > 1 && tRight < 0) {
       // the right cut-off circle
       const n = norm(vx - rcx, vy - rcy);
       const wx = (vx - rcx) / n, wy = (vy - rcy) / n;
-      lines.push({ dx: wy, dy: -wx, px: rcx + radius * inv * wx, py: rcy + radius * inv * wy, p32: false, d32: false });
+      addLine(rcx + radius * inv * wx, rcy + radius * inv * wy, wy, -wx, false, false);
       continue;
     }
-    const sq = (ax: number, ay: number) => ax * ax + ay * ay;
     const distSqCutoff = t < 0 || t > 1 || same ? Infinity : sq(vx - (lcx + t * cvx), vy - (lcy + t * cvy));
     const distSqLeft = tLeft < 0 ? Infinity : sq(vx - (lcx + tLeft * lgx), vy - (lcy + tLeft * lgy));
     const distSqRight = tRight < 0 ? Infinity : sq(vx - (rcx + tRight * rgx), vy - (rcy + tRight * rgy));
@@ -272,7 +295,7 @@ function obstacleLines(unit: Unit, o: Obstacle, lines: Line[]): void {
     }
     // SMAClite builds the normal (-dy, dx) as a 0-d array of -dy, so the shift is -dy on both axes
     const shift = radius * inv * -dy;
-    lines.push({ dx, dy, px: bx + shift, py: by + shift, p32: false, d32: false });
+    addLine(bx + shift, by + shift, dx, dy, false, false);
   }
 }
 
@@ -329,7 +352,7 @@ function violation(line: Line, res: Vec): number {
 }
 
 /** The velocity closest to `opt` (or furthest along it, `direction`) within every half-plane; returns how many lines it satisfied. */
-function linearProgram2(lines: readonly Line[], maxV: number, opt: Vec, direction: boolean, res: Vec): number {
+function linearProgram2(lines: readonly Line[], count: number, maxV: number, opt: Vec, direction: boolean, res: Vec): number {
   const m32 = f(maxV);
   if (direction) {
     res.x = opt.is32 ? f(opt.x * m32) : opt.x * maxV;
@@ -345,24 +368,30 @@ function linearProgram2(lines: readonly Line[], maxV: number, opt: Vec, directio
     res.y = opt.y;
     res.is32 = opt.is32;
   }
-  const lp1: Vec = { x: 0, y: 0, is32: false };
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (violation(lines[i]!, res) <= 0) continue; // already satisfied
     if (!linearProgram1(lines, i, maxV, opt, direction, lp1)) return i;
     res.x = lp1.x;
     res.y = lp1.y;
     res.is32 = lp1.is32;
   }
-  return lines.length;
+  return count;
 }
 
 /** No velocity satisfies every unit line: minimise the largest violation, keeping the obstacle lines hard. */
-function linearProgram3(lines: readonly Line[], nObstacle: number, begin: number, maxV: number, res: Vec): void {
+function linearProgram3(nObstacle: number, begin: number, maxV: number): void {
   let distance = 0;
-  for (let i = begin; i < lines.length; i++) {
+  const projected = projectedPool;
+  for (let i = begin; i < nLines; i++) {
     const line = lines[i]!;
     if (violation(line, res) <= distance) continue;
-    const projected: Line[] = lines.slice(0, nObstacle);
+    let nProjected = 0;
+    const put = (): Line => {
+      const l = projected[nProjected] ?? (projected[nProjected] = newLine());
+      nProjected++;
+      return l;
+    };
+    for (let j = 0; j < nObstacle; j++) Object.assign(put(), lines[j]!);
     for (let j = nObstacle; j < i; j++) {
       const o = lines[j]!;
       const d32 = line.d32 && o.d32;
@@ -385,10 +414,21 @@ function linearProgram3(lines: readonly Line[], nObstacle: number, begin: number
       const nx = r32(o.dx - line.dx, d32);
       const ny = r32(o.dy - line.dy, d32);
       const n = norm(nx, ny, d32);
-      projected.push({ px, py, dx: r32(nx / n, d32), dy: r32(ny / n, d32), p32, d32 });
+      const l = put();
+      l.px = px;
+      l.py = py;
+      l.dx = r32(nx / n, d32);
+      l.dy = r32(ny / n, d32);
+      l.p32 = p32;
+      l.d32 = d32;
     }
-    const keep: Vec = { ...res };
-    if (linearProgram2(projected, maxV, { x: -line.dy, y: line.dx, is32: line.d32 }, true, res) < projected.length) {
+    keep.x = res.x;
+    keep.y = res.y;
+    keep.is32 = res.is32;
+    dir.x = -line.dy;
+    dir.y = line.dx;
+    dir.is32 = line.d32;
+    if (linearProgram2(projected, nProjected, maxV, dir, true, res) < nProjected) {
       res.x = keep.x;
       res.y = keep.y;
       res.is32 = keep.is32;

@@ -26,7 +26,9 @@ function explode(origin: Unit, radius: number, ctx: TickContext): number {
   const bonus = origin.faction === "ALLY" ? 0 : origin.hp;
   origin.hp = 0;
   let reward = 0;
-  for (const [u] of ctx.finder.query(origin.x, origin.y, radius + ctx.maxRadius)) {
+  const near = ctx.finder.query(origin.x, origin.y, radius + ctx.maxRadius, ctx.scratch);
+  for (let i = 0; i < near.n; i++) {
+    const u = near.units[i]!;
     if (pointInsideCircle(u.x, u.y, origin.x, origin.y, radius + u.radius)) reward += origin.dealDamage(u);
   }
   return reward + bonus;
@@ -44,7 +46,9 @@ function laser(origin: Unit, target: Unit, width: number, height: number, ctx: T
   const tx = target.x * c + target.y * s;
   const ty = -target.x * s + target.y * c;
   let reward = 0;
-  for (const [u] of ctx.finder.query(target.x, target.y, reach)) {
+  const near = ctx.finder.query(target.x, target.y, reach, ctx.scratch);
+  for (let i = 0; i < near.n; i++) {
+    const u = near.units[i]!;
     const ux = u.x * c + u.y * s;
     const uy = -u.x * s + u.y * c;
     const ex = Math.max(Math.abs(tx - ux) - width / 2, 0);

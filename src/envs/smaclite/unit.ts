@@ -5,6 +5,7 @@
 // cooldowns and rewards are float64 there as here.
 
 import type { Command } from "./commands.ts";
+import { NeighbourList } from "./neighbours.ts";
 import type { Faction, Plane, UnitType } from "./schema.ts";
 
 export const TICKS_PER_SECOND = 16;
@@ -16,8 +17,6 @@ const HEAL_PER_SECOND = 9;
 const HEAL_PER_ENERGY = 3;
 const ENERGY_PER_SECOND = 0.5625;
 const KILL_REWARD = 10;
-
-export type Neighbour = readonly [Unit, number];
 
 export class Unit {
   readonly maxHp: number;
@@ -55,8 +54,8 @@ export class Unit {
   /** Set when damage reached the unit this tick (for pictures). */
   hit = false;
   /** Attack-move candidates (unit, distance) gathered each tick. */
-  potentialTargets: Neighbour[] = [];
-  priorityTargets: Neighbour[] = [];
+  readonly potentialTargets = new NeighbourList();
+  readonly priorityTargets = new NeighbourList();
 
   constructor(
     readonly type: UnitType,

@@ -5,11 +5,11 @@
 // moves and acts; the dead are removed and the neighbour lists rebuilt.
 
 import { AttackMoveCommand, type TickContext } from "./commands.ts";
-import { NeighbourFinder } from "./neighbours.ts";
+import { NeighbourFinder, NeighbourList } from "./neighbours.ts";
 import { obstaclesFromTerrain, type Obstacle } from "./obstacles.ts";
-import { avoidCollisions, nearObstacles } from "./orca.ts";
+import { avoidCollisions } from "./orca.ts";
 import type { Faction, GroupSpec, MapSpec, UnitType } from "./schema.ts";
-import { Unit, type Neighbour } from "./unit.ts";
+import { Unit } from "./unit.ts";
 
 // SMAClite's constants (env/smaclite.py).
 export const REWARD_WIN = 200;
@@ -24,24 +24,31 @@ export interface UnitOrder {
   shuffle(units: Unit[]): void;
 }
 
+const NO_OBSTACLES: readonly Obstacle[] = [];
+
 export class Battle {
   /** Live units by id in faction, in placement order. */
   readonly allies = new Map<number, Unit>();
   readonly enemies = new Map<number, Unit>();
   /** Live units by id. */
   readonly units = new Map<number, Unit>();
-  readonly allyFinder = new NeighbourFinder(() => this.allies.values());
-  readonly enemyFinder = new NeighbourFinder(() => this.enemies.values());
-  readonly allFinder = new NeighbourFinder(() => this.units.values());
+  readonly allyFinder = new NeighbourFinder(this.allies);
+  readonly enemyFinder = new NeighbourFinder(this.enemies);
+  readonly allFinder = new NeighbourFinder(this.units);
   readonly obstacles: readonly Obstacle[];
   readonly maxRadius: number;
   /** Every enemy's hp and shield, a kill bonus each, and the win bonus: the reward scale. */
   maxReward = 0;
   private readonly shuffled: Unit[] = [];
+  private readonly near = new NeighbourList();
+  private readonly toEnemies: TickContext;
+  private readonly toAllies: TickContext;
 
   constructor(readonly map: MapSpec) {
     this.obstacles = obstaclesFromTerrain(map.walkable, map.width, map.height);
     this.maxRadius = Math.max(...map.groups.flatMap((g) => g.units.map(([t]) => t.radius)));
+    this.toEnemies = { finder: this.enemyFinder, maxRadius: this.maxRadius, scratch: new NeighbourList() };
+    this.toAllies = { finder: this.allyFinder, maxRadius: this.maxRadius, scratch: new NeighbourList() };
   }
 
   reset(): void {
@@ -110,24 +117,24 @@ export class Battle {
   tick(order: UnitOrder): number {
     for (const u of this.units.values()) {
       u.hit = false;
-      u.potentialTargets = [];
-      u.priorityTargets = [];
+      u.potentialTargets.clear();
+      u.priorityTargets.clear();
       u.prevTarget = u.target;
       u.command!.cleanUpTarget(u);
     }
     this.findTargets();
     for (const u of this.units.values()) u.command!.prepareVelocity(u);
+    const near = this.near;
     for (const u of this.units.values()) {
-      const near: Neighbour[] = [];
+      near.clear();
       this.allFinder.queryPlane(u.plane, u.x, u.y, this.maxRadius + u.radius, near);
-      avoidCollisions(u, near, u.plane === "GROUND" ? nearObstacles(u, this.obstacles) : []);
+      avoidCollisions(u, near, u.plane === "GROUND" ? this.obstacles : NO_OBSTACLES);
     }
     const shuffled = this.shuffled;
     shuffled.length = 0;
     for (const u of this.units.values()) shuffled.push(u);
     order.shuffle(shuffled);
-    const toEnemies: TickContext = { finder: this.enemyFinder, maxRadius: this.maxRadius };
-    const toAllies: TickContext = { finder: this.allyFinder, maxRadius: this.maxRadius };
+    const { toEnemies, toAllies } = this;
     let reward = 0;
     for (const u of shuffled) {
       if (u.hp === 0) continue; // killed earlier in this tick
@@ -144,27 +151,27 @@ export class Battle {
 
   /** The scripted enemies' candidates: what is near, who attacks them, and, against a team with a healer, whom to switch to. */
   private findTargets(): void {
-    const reach = (u: Unit) => u.type.minimumScanRange + this.maxRadius;
+    const r = this.maxRadius;
     let attackMoving = false;
     for (const e of this.enemies.values()) {
       if (!e.type.healer && e.target === null) {
-        e.potentialTargets = this.allyFinder.queryTargets(e, reach(e));
+        this.allyFinder.queryTargets(e, e.type.minimumScanRange + r, e.potentialTargets);
         attackMoving = true;
       }
     }
     if (attackMoving) {
       for (const a of this.allies.values()) {
-        if (a.target !== null && a.target.type.validTargets.has(a.plane)) a.target.potentialTargets.push([a, ATTACKER_DISTANCE]);
+        if (a.target !== null && a.target.type.validTargets.has(a.plane)) a.target.potentialTargets.push(a, ATTACKER_DISTANCE);
       }
     }
     for (const e of this.enemies.values()) {
-      if (e.type.healer && e.target === null) e.potentialTargets = this.enemyFinder.queryTargets(e, reach(e));
+      if (e.type.healer && e.target === null) this.enemyFinder.queryTargets(e, e.type.minimumScanRange + r, e.potentialTargets);
     }
     let allyHealer = false;
     for (const a of this.allies.values()) if (a.type.healer) allyHealer = true;
     if (allyHealer) {
       for (const e of this.enemies.values()) {
-        if (!e.type.healer && e.target !== null && !e.target.type.healer) e.priorityTargets = this.allyFinder.queryTargets(e, reach(e));
+        if (!e.type.healer && e.target !== null && !e.target.type.healer) this.allyFinder.queryTargets(e, e.type.minimumScanRange + r, e.priorityTargets);
       }
     }
   }
