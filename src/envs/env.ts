@@ -34,6 +34,13 @@ export interface MultiAgentEnv {
    * Checked on every stored step; a mismatch is an error.
    */
   readonly stateIsObs?: boolean;
+  /**
+   * Where getState() holds the last joint action, one-hot (nAgents ×
+   * nActions values from this index; zeros before the first step), as SMAC's
+   * state does: the replay buffer then rebuilds that part from the actions
+   * instead of storing it. Checked on every stored step; a mismatch is an error.
+   */
+  readonly stateLastAction?: number;
   /** Available actions as 0/1, [nAgents * nActions] row-major. */
   getAvailActions(): Uint8Array;
   /** A text picture of the current frame, for `eval --render`. */

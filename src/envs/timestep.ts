@@ -18,10 +18,13 @@ abstract class ClockWrapper implements MultiAgentEnv {
   readonly episodeLimit: number;
   readonly render?: () => string;
   readonly close?: () => void;
+  /** The wrapped state's last actions stay where they were: a clock is only ever appended. */
+  readonly stateLastAction?: number;
   protected t = 0;
 
   constructor(readonly inner: MultiAgentEnv) {
     this.name = inner.name;
+    if (inner.stateLastAction !== undefined && inner.stateIsObs !== true) this.stateLastAction = inner.stateLastAction;
     this.nAgents = inner.nAgents;
     this.nActions = inner.nActions;
     this.episodeLimit = inner.episodeLimit;

@@ -3,14 +3,20 @@
  * N bytes of UTF-8 JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}`
  * padded with spaces, then the data section, which the tensors' byte ranges must tile exactly.
  *
- * We write F32 only and read F32, F64, F16 and BF16 (PyTorch checkpoints arrive in all four) into
- * Float32Array. The decoder treats its input as hostile: every failure is a SafetensorsError, it
+ * We write F32 and U8 and read F32, F64, F16 and BF16 (PyTorch checkpoints arrive in all four) into
+ * Float32Array, and U8 as bytes (a replay buffer's packed episodes). The decoder treats its input as hostile: every failure is a SafetensorsError, it
  * reads only inside the buffer, and what it allocates is bounded by the size of the file.
  */
 
 export interface NamedArray {
   shape: number[];
   data: Float32Array;
+}
+
+/** Raw bytes (dtype U8), given as chunks written one after another, so a large store need not be joined first. */
+export interface NamedBytes {
+  shape: number[];
+  chunks: readonly Uint8Array[];
 }
 
 export interface DecodeOptions {
@@ -21,6 +27,8 @@ export interface DecodeOptions {
 export interface DecodedSafetensors {
   /** In the order of their bytes in the file (for files we wrote: sorted by name). */
   tensors: Map<string, NamedArray>;
+  /** The U8 tensors, as views into the decoded file's bytes (copy what must outlive them). */
+  bytes: Map<string, { shape: number[]; data: Uint8Array }>;
   metadata: Record<string, string>;
 }
 
@@ -33,14 +41,16 @@ const MAX_HEADER_BYTES = 100_000_000; // huggingface/safetensors lib.rs MAX_HEAD
 const MAX_JSON_DEPTH = 64;
 const METADATA_KEY = "__metadata__";
 // A Map, not an object literal: a hostile dtype such as "toString" must not find a prototype member.
-const BYTES_PER_ELEMENT = new Map([["F32", 4], ["F64", 8], ["F16", 2], ["BF16", 2]]);
+const BYTES_PER_ELEMENT = new Map([["F32", 4], ["F64", 8], ["F16", 2], ["BF16", 2], ["U8", 1]]);
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+type Tensors = Record<string, NamedArray | NamedBytes> | Map<string, NamedArray | NamedBytes>;
+
 export function encodeSafetensors(
-  tensors: Record<string, NamedArray> | Map<string, NamedArray>,
+  tensors: Tensors,
   metadata?: Record<string, string>,
 ): Uint8Array {
   return joinBytes(encodeSafetensorsParts(tensors, metadata));
@@ -54,7 +64,7 @@ export function encodeSafetensors(
  * tensors change.
  */
 export function encodeSafetensorsParts(
-  tensors: Record<string, NamedArray> | Map<string, NamedArray>,
+  tensors: Tensors,
   metadata?: Record<string, string>,
 ): Uint8Array[] {
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
@@ -76,17 +86,19 @@ export function encodeSafetensorsParts(
   let offset = 0;
   for (const [name, t] of entries) {
     if (name === METADATA_KEY) throw new SafetensorsError(`encode: "${METADATA_KEY}" is reserved and cannot name a tensor`);
-    if (typeof t !== "object" || t === null || !(t.data instanceof Float32Array)) {
-      throw new SafetensorsError(`encode: tensor ${quote(name)} must be {shape: number[], data: Float32Array}`);
+    const bytes = typeof t === "object" && t !== null && "chunks" in t && Array.isArray(t.chunks) && t.chunks.every((c) => c instanceof Uint8Array);
+    if (!bytes && (typeof t !== "object" || t === null || !("data" in t) || !(t.data instanceof Float32Array))) {
+      throw new SafetensorsError(`encode: tensor ${quote(name)} must be {shape: number[], data: Float32Array} or {shape: number[], chunks: Uint8Array[]}`);
     }
     const numel = checkedNumel(`encode: tensor ${quote(name)}`, t.shape);
-    if (numel !== t.data.length) {
+    const count = bytes ? (t as NamedBytes).chunks.reduce((a, c) => a + c.length, 0) : (t as NamedArray).data.length;
+    if (numel !== count) {
       throw new SafetensorsError(
-        `encode: tensor ${quote(name)} has shape [${t.shape.join(", ")}] (${numel} elements) but ${t.data.length} values`,
+        `encode: tensor ${quote(name)} has shape [${t.shape.join(", ")}] (${numel} elements) but ${count} ${bytes ? "bytes" : "values"}`,
       );
     }
-    const end = offset + 4 * numel;
-    parts.push(`${JSON.stringify(name)}:{"dtype":"F32","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${end}]}`);
+    const end = offset + (bytes ? 1 : 4) * numel;
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${bytes ? "U8" : "F32"}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${end}]}`);
     offset = end;
   }
 
@@ -101,7 +113,9 @@ export function encodeSafetensorsParts(
   header.fill(0x20, 8 + json.length, 8 + n);
   const out: Uint8Array[] = [header];
   for (const [, t] of entries) {
-    if (HOST_LE) {
+    if ("chunks" in t) {
+      out.push(...t.chunks);
+    } else if (HOST_LE) {
       out.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     } else {
       const bytes = new Uint8Array(t.data.byteLength);
@@ -167,10 +181,12 @@ export function decodeSafetensors(bytes: Uint8Array, options: DecodeOptions = {}
   checkTiling(entries, dataLength);
 
   const tensors = new Map<string, NamedArray>();
+  const raw = new Map<string, { shape: number[]; data: Uint8Array }>();
   for (const e of entries) {
-    tensors.set(e.name, { shape: e.shape, data: readData(bytes, dataStart + e.begin, e.numel, e.dtype) });
+    if (e.dtype === "U8") raw.set(e.name, { shape: e.shape, data: bytes.subarray(dataStart + e.begin, dataStart + e.end) });
+    else tensors.set(e.name, { shape: e.shape, data: readData(bytes, dataStart + e.begin, e.numel, e.dtype) });
   }
-  return { tensors, metadata };
+  return { tensors, bytes: raw, metadata };
 }
 
 function parseHeader(raw: Uint8Array): Record<string, unknown> {

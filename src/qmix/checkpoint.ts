@@ -8,7 +8,9 @@
 // restore() refuses a pair that does not belong together, because a model
 // resumed with a newer or older buffer trains on, silently, to other weights.
 
-import { type NamedArray, decodeSafetensors, encodeSafetensors, encodeSafetensorsParts, joinBytes } from "../nn/safetensors.ts";
+import { type DecodedSafetensors, type NamedArray, type NamedBytes, decodeSafetensors, encodeSafetensors, encodeSafetensorsParts, joinBytes } from "../nn/safetensors.ts";
+import { emptyBatch } from "./batch.ts";
+import { packEpisode } from "./buffer.ts";
 import { DEFAULT_CONFIG, type QMixConfig } from "./config.ts";
 import type { Trainer } from "./trainer.ts";
 
@@ -82,19 +84,33 @@ export function encodeBuffer(trainer: Trainer): Uint8Array {
 
 /**
  * encodeBuffer's file as parts to write in order (saveCheckpoint takes
- * them): the observations and rewards go out as views of the buffer's own
- * memory, so saving does not hold a second copy of the buffer.
+ * them): the packed episodes (see buffer.ts) go out as views of the
+ * buffer's own memory, in slot order, so saving holds no second copy of
+ * the buffer. "episode_bytes" gives each one's length (u32, little-endian).
  */
 export function encodeBufferParts(trainer: Trainer): Uint8Array[] {
-  const s = trainer.buffer.store, t = new Map<string, NamedArray>();
-  put(t, "obs", s.obs);
-  if (s.state.length > 0) put(t, "state", s.state);
-  put(t, "avail_actions", Float32Array.from(s.availActions));
-  put(t, "actions", Float32Array.from(s.actions));
-  put(t, "reward", s.reward);
-  put(t, "terminated", Float32Array.from(s.terminated));
-  put(t, "filled", Float32Array.from(s.filled));
-  return encodeSafetensorsParts(t, { format: "qmix-ts-buffer", t_env: String(trainer.tEnv), episode: String(trainer.episode) });
+  const buf = trainer.buffer, chunks: Uint8Array[] = [];
+  const lengths = new Uint32Array(buf.size);
+  for (let i = 0; i < buf.size; i++) { chunks.push(buf.slot(i)); lengths[i] = buf.slot(i).byteLength; }
+  const total = chunks.reduce((a, c) => a + c.length, 0);
+  const t = new Map<string, NamedArray | NamedBytes>([
+    ["episodes", { shape: [total], chunks }],
+    ["episode_bytes", { shape: [4 * buf.size], chunks: [littleEndianU32(lengths)] }],
+  ]);
+  return encodeSafetensorsParts(t, {
+    format: "qmix-ts-buffer", packing: BUFFER_PACKING, layout: JSON.stringify(buf.layout), byte_order: HOST_ORDER,
+    t_env: String(trainer.tEnv), episode: String(trainer.episode),
+  });
+}
+
+/** The packing of the episodes in a buffer file (files without one hold padded episodes, as before packing). */
+const BUFFER_PACKING = "episodes-1";
+const HOST_ORDER = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? "little" : "big";
+
+function littleEndianU32(xs: Uint32Array): Uint8Array {
+  const out = new Uint8Array(4 * xs.length), v = new DataView(out.buffer);
+  xs.forEach((x, i) => v.setUint32(4 * i, x, true));
+  return out;
 }
 
 /** Whether a buffer file was saved together with this checkpoint (same t_env and episode); null if it does, else why not. */
@@ -155,18 +171,60 @@ export function restore(trainer: Trainer, model: Uint8Array, buffer?: Uint8Array
   trainer.sampleRng.setState(c.sampleRng);
   // The best weights themselves live in their own file; only the score is needed to keep tracking.
   trainer.best = c.bestReturn === null ? null : { returnMean: c.bestReturn, battleWonMean: c.bestWon ?? undefined, tEnv: c.bestT ?? 0, weights: new Map() };
-  if (stored) {
-    const b = stored.tensors, s = trainer.buffer.store;
-    const take = (name: string, dst: Float32Array | Uint8Array | Int32Array) => {
-      const src = b.get(name);
-      if (!src || src.data.length !== dst.length) throw new CheckpointError(`checkpoint buffer: "${name}" is missing or has ${src?.data.length ?? 0} values, expected ${dst.length}`);
-      dst.set(src.data);
-    };
-    // A stateIsObs buffer rebuilds the state from the observations (a file written before it stored them both).
-    take("obs", s.obs); if (s.state.length > 0) take("state", s.state); take("avail_actions", s.availActions); take("actions", s.actions);
-    take("reward", s.reward); take("terminated", s.terminated); take("filled", s.filled);
-    trainer.buffer.size = c.bufferSize;
-    trainer.buffer.cursor = c.bufferCursor;
-  }
+  if (stored) restoreBuffer(trainer, stored, c);
   return { lastTestT: c.lastTestT, lastLogT: c.lastLogT, lastSaveT: c.lastSaveT };
+}
+
+/** Refills the trainer's buffer from a buffer file: packed episodes, or the padded ones of files written before packing. */
+function restoreBuffer(trainer: Trainer, stored: DecodedSafetensors, c: Counters): void {
+  const buf = trainer.buffer, m = stored.metadata;
+  const blocks: Uint8Array[] = [];
+  if (m.packing === undefined) {
+    blocks.push(...repackPadded(trainer, stored, c.bufferSize));
+  } else {
+    if (m.packing !== BUFFER_PACKING) throw new CheckpointError(`checkpoint buffer: packing "${m.packing}" is not one this version reads ("${BUFFER_PACKING}")`);
+    if (m.byte_order !== HOST_ORDER) throw new CheckpointError(`checkpoint buffer: written on a ${m.byte_order ?? "?"}-endian host, this one is ${HOST_ORDER}-endian`);
+    if (m.layout !== JSON.stringify(buf.layout)) throw new CheckpointError(`checkpoint buffer: its episodes were packed for ${m.layout ?? "?"}, this run's buffer is ${JSON.stringify(buf.layout)}`);
+    const all = stored.bytes.get("episodes")?.data, sizes = stored.bytes.get("episode_bytes")?.data;
+    if (!all || !sizes || sizes.length !== 4 * c.bufferSize) throw new CheckpointError(`checkpoint buffer: "episodes" and "episode_bytes" for ${c.bufferSize} episodes are missing or of the wrong size`);
+    const v = new DataView(sizes.buffer, sizes.byteOffset, sizes.byteLength);
+    let pos = 0;
+    for (let i = 0; i < c.bufferSize; i++) {
+      const n = v.getUint32(4 * i, true);
+      if (pos + n > all.length) throw new CheckpointError(`checkpoint buffer: episode ${i} runs past the end of "episodes"`);
+      blocks.push(all.slice(pos, pos + n)); // a copy: the file's bytes are let go
+      pos += n;
+    }
+    if (pos !== all.length) throw new CheckpointError(`checkpoint buffer: "episodes" has ${all.length - pos} bytes after its last episode`);
+  }
+  try {
+    buf.restore(blocks, c.bufferCursor);
+  } catch (err) {
+    throw new CheckpointError(`checkpoint buffer: ${(err as Error).message}`);
+  }
+}
+
+/** Episodes of a buffer file written before packing ([capacity, T+1, ...] padded arrays), packed. */
+function repackPadded(trainer: Trainer, stored: DecodedSafetensors, count: number): Uint8Array[] {
+  const buf = trainer.buffer, b = stored.tensors;
+  const full = emptyBatch(buf.sizes, buf.capacity, buf.maxSteps);
+  const take = (name: string, dst: Float32Array | Uint8Array | Int32Array) => {
+    const src = b.get(name);
+    if (!src || src.data.length !== dst.length) throw new CheckpointError(`checkpoint buffer: "${name}" is missing or has ${src?.data.length ?? 0} values, expected ${dst.length}`);
+    dst.set(src.data);
+  };
+  take("obs", full.obs);
+  // A stateIsObs buffer rebuilt the state from the observations and stored none.
+  if (buf.layout.stateIsObs) full.state.set(full.obs); else take("state", full.state);
+  take("avail_actions", full.availActions); take("actions", full.actions);
+  take("reward", full.reward); take("terminated", full.terminated); take("filled", full.filled);
+  const blocks: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    try {
+      blocks.push(packEpisode(buf.layout, full, i));
+    } catch (err) {
+      throw new CheckpointError(`checkpoint buffer: ${(err as Error).message.replace(/^ReplayBuffer.insert: /, "")}`);
+    }
+  }
+  return blocks;
 }

@@ -109,7 +109,7 @@ export class Trainer {
     }
     const spec: PolicySpec = { agent: c.agent, hidden: c.rnnHiddenDim, nAgents: env.nAgents, obsDim: env.obsDim, nActions: env.nActions, inputs };
     this.policy = new DecentralisedPolicy(agent, spec);
-    this.buffer = new ReplayBuffer(env, c.bufferSize, env.episodeLimit, { stateIsObs: env.stateIsObs === true });
+    this.buffer = new ReplayBuffer(env, c.bufferSize, env.episodeLimit, { stateIsObs: env.stateIsObs === true, stateLastAction: env.stateLastAction });
     this.runner = new ParallelRunner(this.envs, this.policy, c.timeLimitTerminal);
     this.testRunner = new ParallelRunner([this.testEnv], this.policy);
     this.exploreRng = new Rng(deriveSeed(c.seed, STREAM_EXPLORE, 0));

@@ -123,7 +123,7 @@ describe("ObsTimestep", () => {
     });
     const t = new Trainer(config);
     expect([t.envs[0]!.obsDim, t.envs[0]!.stateDim]).toEqual([19, 57]);
-    expect(t.buffer.stateIsObs).toBe(true);
+    expect(t.buffer.layout.stateIsObs).toBe(true);
     for (let k = 0; k < 3; k++) t.step();
     const batch = t.buffer.sample(4, new Rng(1));
     for (let b = 0; b < 4; b++) {

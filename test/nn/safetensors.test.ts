@@ -301,7 +301,7 @@ describe("decode rejects hostile input with SafetensorsError", () => {
       [null, /"t": entry must be/],
       [[], /"t": entry must be/],
       [{ shape: [1], data_offsets: [0, 4] }, /"t": dtype must be a string, got nothing/],
-      [{ dtype: "I32", shape: [1], data_offsets: [0, 4] }, /"t": dtype "I32" is not supported \(supported: F32, F64, F16, BF16\)/],
+      [{ dtype: "I32", shape: [1], data_offsets: [0, 4] }, /"t": dtype "I32" is not supported \(supported: F32, F64, F16, BF16, U8\)/],
       [{ dtype: "f32", shape: [1], data_offsets: [0, 4] }, /dtype "f32" is not supported/],
       [{ dtype: "toString", shape: [1], data_offsets: [0, 4] }, /dtype "toString" is not supported/],
       [{ dtype: "__proto__", shape: [1], data_offsets: [0, 4] }, /dtype "__proto__" is not supported/],

@@ -47,6 +47,8 @@ export class SmacliteEnv implements MultiAgentEnv {
   readonly nActions: number;
   readonly obsDim: number;
   readonly stateDim: number;
+  /** The state ends with the last joint action, one-hot (SMAC's state_last_action). */
+  readonly stateLastAction: number;
   readonly episodeLimit: number;
   readonly battle: Battle;
   readonly enemyFeatSize: number;
@@ -76,7 +78,8 @@ export class SmacliteEnv implements MultiAgentEnv {
     this.obsDim = 4 + this.nEnemies * this.enemyFeatSize + (this.nAgents - 1) * this.allyFeatSize + 1 + Number(map.allyHasShields) + T;
     this.allyStateFeatSize = 4 + Number(map.allyHasShields) + T;
     this.enemyStateFeatSize = 3 + Number(map.enemyHasShields) + T;
-    this.stateDim = this.nAgents * this.allyStateFeatSize + this.nEnemies * this.enemyStateFeatSize + this.nAgents * this.nActions;
+    this.stateLastAction = this.nAgents * this.allyStateFeatSize + this.nEnemies * this.enemyStateFeatSize;
+    this.stateDim = this.stateLastAction + this.nAgents * this.nActions;
     this.episodeLimit = map.episodeLimit;
     this.battle = new Battle(map);
     this.rng = new Rng(options.seed ?? 0);
@@ -288,7 +291,7 @@ export class SmacliteEnv implements MultiAgentEnv {
       if (this.map.enemyHasShields) s[b++] = u.shield / u.maxShield;
       if (T) s[b + typeIds.get(u.type.name)!] = 1;
     }
-    const la = off + this.nEnemies * this.enemyStateFeatSize;
+    const la = this.stateLastAction;
     for (let i = 0; i < this.nAgents; i++) if (this.lastActions[i]! >= 0) s[la + i * this.nActions + this.lastActions[i]!] = 1;
     return s;
   }
