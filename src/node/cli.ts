@@ -17,7 +17,7 @@ import { qtotTables } from "../qmix/qtot_table.ts";
 import { ParallelRunner } from "../qmix/runner.ts";
 import { deriveSeed, summarize, Trainer } from "../qmix/trainer.ts";
 import { Rng } from "../tensor/random.ts";
-import { MODEL_FILE, appendLine, ensureDir, filterJsonLines, loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./files.ts";
+import { MODEL_FILE, appendLine, ensureDir, filterJsonLines, loadCheckpoint, lockRunDir, saveCheckpoint, writeFileAtomic } from "./files.ts";
 import { workerGradientHelpers } from "./parallel.ts";
 import { Progress, formatDuration } from "./progress.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";
@@ -145,14 +145,24 @@ function namedStates(env: MultiAgentEnv): NamedState[] | null {
 }
 
 async function train(args: Args): Promise<number> {
+  const config = buildConfig(args);
+  const out = resolve(one(args, "out") ?? join("runs", `${envSlug(config.env)}-${config.mixer}-seed${config.seed}`));
+  if (args.flags.has("resume") && !existsSync(join(out, MODEL_FILE))) throw new UsageError(`--resume: no checkpoint at ${join(out, MODEL_FILE)}`);
+  ensureDir(out);
+  const release = lockRunDir(out);
+  try {
+    return await trainIn(out, config, args);
+  } finally {
+    release();
+  }
+}
+
+async function trainIn(out: string, config: QMixConfig, args: Args): Promise<number> {
   const resume = args.flags.has("resume");
   const quiet = args.flags.has("quiet");
-  let config = buildConfig(args);
-  const out = resolve(one(args, "out") ?? join("runs", `${envSlug(config.env)}-${config.mixer}-seed${config.seed}`));
   const modelPath = join(out, MODEL_FILE);
   let saved: { model: Uint8Array; buffer: Uint8Array } | null = null;
   if (resume) {
-    if (!existsSync(modelPath)) throw new UsageError(`--resume: no checkpoint at ${modelPath}`);
     saved = loadCheckpoint(out); // the model and the buffer saved with it
     const stored = readConfig(saved.model);
     // The stored run's config wins; only the step budget may be extended.
@@ -160,10 +170,10 @@ async function train(args: Args): Promise<number> {
   } else if (existsSync(modelPath)) {
     throw new UsageError(`${out} already holds a run (model.safetensors); use --resume to continue it or --out to start another`);
   }
-  ensureDir(out);
   const trainer = new Trainer(config, makeEnvWithProcess, { gradientHelpers: workerGradientHelpers });
   let start: LoopCounters | undefined;
   if (saved) start = restore(trainer, saved.model, saved.buffer);
+  saved = null; // the files' bytes are not needed once restored (a buffer file can be large)
   writeFileAtomic(join(out, "config.json"), JSON.stringify(config, null, 2) + "\n");
   const metricsPath = join(out, "metrics.jsonl");
   // Lines logged after the checkpoint will be logged again by the resumed run.

@@ -5,7 +5,7 @@
 // instant still leaves a model with the buffer it was saved with, and
 // loadCheckpoint finds that buffer. See docs/reliability.md.
 
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CheckpointError, bufferMismatch, readConfig } from "../qmix/checkpoint.ts";
 
@@ -136,6 +136,61 @@ export function saveCheckpoint(dir: string, model: Uint8Array, buffer: Uint8Arra
     commit(join(dir, NEXT_BUFFER_FILE), join(dir, BUFFER_FILE));
   } catch (err) {
     throw new WriteError(`saved ${MODEL_FILE} in ${dir} but could not rename its buffer from ${NEXT_BUFFER_FILE} to ${BUFFER_FILE}: ${reason(err)}; --resume will find it`);
+  }
+}
+
+/** The file that marks a run folder as in use by one training process (its pid). */
+export const LOCK_FILE = "train.lock";
+
+export class LockError extends Error {
+  override name = "LockError";
+}
+
+/**
+ * Claims a run folder for this process, so two trainings never write (or
+ * clean up) the same checkpoint: a second one is refused, naming the first's
+ * pid. A lock left by a process that no longer runs (SIGKILL, a crash) is
+ * taken over. Returns the function that releases it.
+ */
+export function lockRunDir(dir: string): () => void {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw new WriteError(`could not create ${path}: ${reason(err)}`);
+    }
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(path, "utf8").trim());
+    } catch {
+      // Gone in between: try again.
+    }
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && running(pid)) {
+      throw new LockError(`${dir} is in use by another training process (pid ${pid}); wait for it to stop, or remove ${path} if no such process is training there`);
+    }
+    try {
+      rmSync(path, { force: true });
+    } catch (err) {
+      throw new WriteError(`could not take over ${path}, left by a process that no longer runs: ${reason(err)}`);
+    }
+  }
+  return () => {
+    try {
+      if (readFileSync(path, "utf8").trim() === String(process.pid)) rmSync(path, { force: true });
+    } catch {
+      // Already gone, or the folder went away: nothing to release.
+    }
+  };
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

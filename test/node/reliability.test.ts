@@ -25,7 +25,7 @@ import type { MultiAgentEnv } from "../../src/envs/env.ts";
 import { registerEnv } from "../../src/envs/index.ts";
 import { type NamedArray, type NamedBytes, decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.ts";
 import { main } from "../../src/node/cli.ts";
-import { BUFFER_FILE, MODEL_FILE, NEXT_BUFFER_FILE, loadCheckpoint } from "../../src/node/files.ts";
+import { BUFFER_FILE, LOCK_FILE, MODEL_FILE, NEXT_BUFFER_FILE, loadCheckpoint } from "../../src/node/files.ts";
 import { readConfig, restore } from "../../src/qmix/checkpoint.ts";
 import { resolveConfig } from "../../src/qmix/config.ts";
 import type { QMixer } from "../../src/qmix/mixers.ts";
@@ -220,6 +220,23 @@ describe("resumable after SIGKILL", () => {
     const relabelled = qmix(["train", "--resume", "--out", d, "--quiet"]);
     expect(relabelled.code).toBe(1);
     expect(relabelled.stderr).toMatch(/checkpoint buffer: "episodes" and "episode_bytes" for 40 episodes are missing or of the wrong size/);
+  });
+
+  it("a second training in the same folder is refused, naming the first's pid; a lock left by a dead process is taken over", () => {
+    const d = join(dir, "locked");
+    mkdirSync(d, { recursive: true });
+    // A live process (this one) holds the folder.
+    writeFileSync(join(d, LOCK_FILE), `${process.pid}\n`);
+    const refused = qmix(["train", ...SMALL, "--steps", "500", "--out", d]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`locked is in use by another training process \\(pid ${process.pid}\\)`));
+    expect(existsSync(join(d, MODEL_FILE))).toBe(false);
+    // The pid of a process that has exited.
+    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]).stdout.toString();
+    writeFileSync(join(d, LOCK_FILE), `${gone}\n`);
+    const ran = qmix(["train", ...SMALL, "--steps", "500", "--out", d]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(existsSync(join(d, LOCK_FILE))).toBe(false);
   });
 
   it("a partial last line in metrics.jsonl (killed during an append) and stale temporary files are cleaned up on resume", () => {
