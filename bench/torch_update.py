@@ -36,11 +36,13 @@ p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (d
 p.add_argument("--updates", type=int, default=40, help="timed updates")
 p.add_argument("--warmup", type=int, default=5, help="untimed updates first")
 p.add_argument("--seed", type=int, default=0)
+p.add_argument("--workload", choices=["spread", "2s3z"], default="spread", help="spread: QMIX.md §7; 2s3z: 5 agents, obs 80, 11 actions, state 120, T 120")
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
 
-N, O, A, S, T, H, E, K, B = 3, 18, 5, 54, 25, 64, 32, 64, 32
+N, O, A, S, T = {"spread": (3, 18, 5, 54, 25), "2s3z": (5, 80, 11, 120, 120)}[args.workload]
+H, E, K, B = 64, 32, 64, 32
 IN = O + A + N
 GAMMA, CLIP = 0.99, 10.0
 
@@ -137,7 +139,7 @@ for _ in range(args.updates):
     times.append((time.perf_counter() - t0) * 1e3)
 
 print(json.dumps({
-    "backend": "torch", "system": f"pytorch-{torch.__version__}", "threads": args.threads,
+    "backend": "torch", "system": f"pytorch-{torch.__version__}", "workload": args.workload, "threads": args.threads,
     "updates": args.updates, "warmup": args.warmup,
     "ms_median": round(statistics.median(times), 3), "ms_min": round(min(times), 3), "ms_max": round(max(times), 3),
     "samples_ms": [round(x, 3) for x in times],

@@ -27,7 +27,11 @@
 // (Our backward skips the gradients of the data inputs and the states, so it
 // does a little less than 2× forward; the figure is the conventional count.)
 //
-// Usage: npx tsx bench/update.ts [--updates 40] [--warmup 10] [--json]
+// --workload 2s3z: the same networks on SMAClite's 2s3z shapes (n = 5, O = 80,
+// A = 11, S = 120, T = 120, so 121 steps of 160 agent rows per episode batch),
+// the update ../shared/bench/torch_qmix_update.py --workload 2s3z times.
+//
+// Usage: npx tsx bench/update.ts [--workload spread|2s3z] [--updates 40] [--warmup 10] [--json]
 //          [--vs-torch [--rounds 5] [--threads 1]] [--learner-threads 1] [--breakdown]
 //   --learner-threads N  split each update over N threads (this one and N−1
 //                worker threads, data parallel over the batch's episodes;
@@ -55,10 +59,12 @@ import { zeros } from "../src/tensor/create.ts";
 import { matmulBackend } from "../src/tensor/matmul.ts";
 import { Rng } from "../src/tensor/random.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
-import { environment, fixed, gflops, hasFlag, option, table } from "./util.ts";
+import { choice, environment, fixed, gflops, hasFlag, option, table } from "./util.ts";
 
-const W = { n: 3, O: 18, A: 5, S: 54, H: 64, E: 32, K: 64, B: 32, T: 25 } as const;
-const D = W.O + W.A + W.n; // agent input: 26
+const WORKLOAD = choice("--workload", ["spread", "2s3z"] as const);
+const SHAPES = { spread: { n: 3, O: 18, A: 5, S: 54, T: 25 }, "2s3z": { n: 5, O: 80, A: 11, S: 120, T: 120 } } as const;
+const W = { ...SHAPES[WORKLOAD], H: 64, E: 32, K: 64, B: 32 } as const;
+const D = W.O + W.A + W.n; // agent input: 26 for spread, 96 for 2s3z
 
 /** FLOPs of one update's matrix products (see the comment at the top). */
 export function updateFlops(): { agentPass: number; mixerPass: number; total: number } {
@@ -141,7 +147,7 @@ function probeTorch(python: string): { version: string | null; reason: string } 
 
 function runTorch(python: string, updates: number, warmup: number, threads: number): TorchRun | string {
   const script = join(import.meta.dirname, "torch_update.py");
-  const r = spawnSync(python, [script, "--updates", String(updates), "--warmup", String(warmup), "--threads", String(threads)], { encoding: "utf8" });
+  const r = spawnSync(python, [script, "--workload", WORKLOAD, "--updates", String(updates), "--warmup", String(warmup), "--threads", String(threads)], { encoding: "utf8" });
   if (r.error) return `cannot start ${python}: ${r.error.message}`;
   if (r.status !== 0) return `torch_update.py exited with ${r.status}: ${(r.stderr ?? "").trim().split("\n").pop() ?? ""}`;
   const line = r.stdout.trim().split("\n").pop() ?? "";
@@ -267,7 +273,7 @@ function main(): void {
   const { learner, batch } = makeLearner(1, learnerThreads);
   const ourName = `qmix-ts (${matmulBackend()}, ${learnerThreads} thread${learnerThreads === 1 ? "" : "s"})`;
 
-  say(`qmix-spread update (QMIX.md §7): n=${W.n} O=${W.O} A=${W.A} S=${W.S} in=${D} H=${W.H} E=${W.E} K=${W.K} B=${W.B} T=${W.T}; double Q, RMSprop, clip 10`);
+  say(`${WORKLOAD === "spread" ? "qmix-spread update (QMIX.md §7)" : "qmix 2s3z update (SMAClite 2s3z shapes)"}: n=${W.n} O=${W.O} A=${W.A} S=${W.S} in=${D} H=${W.H} E=${W.E} K=${W.K} B=${W.B} T=${W.T}; double Q, RMSprop, clip 10`);
   say(`${fixed(flops.total / 1e6, 1)} MFLOP per update (agent pass ${fixed(flops.agentPass / 1e6, 1)}, mixer pass ${fixed(flops.mixerPass / 1e6, 1)}; ×4 each); ${environment()}`);
 
   if (hasFlag("--breakdown")) {
@@ -317,7 +323,7 @@ function main(): void {
   const ratio = t ? o.median / t.median : null;
   if (json) {
     const line: Record<string, number | string> = {
-      ms_median: round3(o.median), ms_min: round3(o.min), ms_max: round3(o.max), gflops: round3(gflops(flops.total, o.median)),
+      workload: WORKLOAD, ms_median: round3(o.median), ms_min: round3(o.min), ms_max: round3(o.max), gflops: round3(gflops(flops.total, o.median)),
       backend: matmulBackend(), learner_threads: learnerThreads, updates: o.samples, mflop: round3(flops.total / 1e6),
     };
     if (t && ratio !== null && torchInfo) {

@@ -36,6 +36,18 @@ export function option(name: string, fallback: number): number {
   return Number.isFinite(v) ? v : fallback;
 }
 
+/** The word after `--name` on the command line, one of `choices` (the first by default); anything else exits naming them. */
+export function choice<T extends string>(name: string, choices: readonly T[]): T {
+  const args = process.argv.slice(2), i = args.indexOf(name);
+  if (i < 0) return choices[0]!;
+  const v = args[i + 1];
+  if (!choices.includes(v as T)) {
+    process.stderr.write(`${name}: expected one of ${choices.join(", ")}, got ${v === undefined ? "nothing" : JSON.stringify(v)}\n`);
+    process.exit(2);
+  }
+  return v as T;
+}
+
 function sorted(xs: number[]): number[] {
   return xs.slice().sort((a, b) => a - b);
 }
