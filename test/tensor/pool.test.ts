@@ -58,6 +58,23 @@ function batch(B: number, T: number, seed: number): EpisodeBatch {
   return b;
 }
 
+describe("ArrayPool keeps only what the last run used", () => {
+  it("runs of changing sizes do not pile up arrays; runs of the same size reuse them", () => {
+    const pool = new ArrayPool();
+    const work = (T: number) => pool.run(() => { floats(7); return [floats(T * 10), floats(T * 10), floats(T * 3)]; });
+    const first = work(5);
+    expect(pool.heldFloats).toBe(7 + 50 + 50 + 15);
+    for (let T = 6; T < 40; T++) work(T);
+    expect(pool.heldFloats).toBe(7 + 390 + 390 + 117);
+    work(5);
+    expect(pool.heldFloats).toBe(7 + 50 + 50 + 15);
+    const again = work(5);
+    // The same shapes as the run before: the same arrays.
+    expect(again[0]).not.toBe(first[0]);
+    expect(work(5)[0]).toBe(again[0]);
+  });
+});
+
 describe("QLearner's pooled updates", () => {
   it("give the same parameters, bit for bit, as the same updates with fresh arrays, over batches of changing sizes", () => {
     const spec: NetworkSpec = { agent: "rnn", inputDim: inputDim(O, A, n, INPUTS), hidden: 16, nActions: A, mixer: "qmix", nAgents: n, stateDim: S, embedDim: 8, hypernetEmbed: 12, hypernetLayers: 2 };
