@@ -33,9 +33,15 @@ async function presetFor(env) {
   return Object.fromEntries(Object.entries(await res.json()).filter(([k]) => !k.startsWith("_")));
 }
 
+/** The presets the command line layers for env: presets/<env>.json, or for a family/<member> presets/<family>.json then presets/<family>_<member>.json. */
+async function presetLayers(env) {
+  const [family, member] = env.split("/");
+  const names = member === undefined ? [env] : [family, `${family}_${member}`];
+  return Promise.all(names.map(async (n) => [`presets/${n}.json`, await presetFor(n)]));
+}
+
 async function start(env, overrides = {}) {
-  const preset = await presetFor(env);
-  const config = resolveConfig([`presets/${env}.json`, preset], ["page", { env, ...overrides }]);
+  const config = resolveConfig(...(await presetLayers(env)), ["page", { env, ...overrides }]);
   const trainer = new Trainer(config);
   run = {
     trainer, config, loop: undefined, paused: false, finished: false,
@@ -49,7 +55,7 @@ async function start(env, overrides = {}) {
 function hooks(deadline) {
   return {
     shouldStop: () => performance.now() >= deadline,
-    onEvaluate: (r, improved) => post({ type: "eval", tEnv: run.trainer.tEnv, returnMean: r.returnMean, returnStd: r.returnStd, improved }),
+    onEvaluate: (r, improved) => post({ type: "eval", tEnv: run.trainer.tEnv, returnMean: r.returnMean, returnStd: r.returnStd, battleWonMean: r.battleWonMean, improved }),
     onMetrics: (m) => post({ type: "metrics", metrics: m }),
   };
 }
@@ -78,10 +84,10 @@ function slice() {
   }
   post({
     type: "progress", tEnv: trainer.tEnv, tMax: config.tMax, episode: trainer.episode, updates: trainer.updates,
-    epsilon: trainer.epsilon, stepsPerSec: run.sps, best: trainer.best?.returnMean ?? null,
+    epsilon: trainer.epsilon, stepsPerSec: run.sps, best: trainer.best?.returnMean ?? null, bestWon: trainer.best?.battleWonMean ?? null,
   });
   if (config.env === "two_step") post({ type: "qtot", tEnv: trainer.tEnv, tables: qtotTables(trainer.learner, twoStepStates()) });
-  if (config.env === "simple_spread_v3" && (run.finished || now - run.lastReplay >= REPLAY_MS)) {
+  if ((config.env === "simple_spread_v3" || config.env.startsWith("smaclite/")) && (run.finished || now - run.lastReplay >= REPLAY_MS)) {
     run.lastReplay = now;
     post(greedyEpisode(new DecentralisedPolicy(trainer.policy.agent, trainer.policy.spec), config, "training"));
   }
@@ -101,14 +107,17 @@ function greedyEpisode(policy, config, source) {
   policy.reset(1);
   const rng = run?.playRng ?? new Rng(7);
   const frames = [world.frame()];
-  let ret = 0;
+  let ret = 0, won = null;
   for (;;) {
     const r = env.step(policy.act(env.getObs(), env.getAvailActions(), 0, rng));
     ret += r.reward;
     frames.push(world.frame());
-    if (r.terminated || r.truncated) break;
+    if (r.terminated || r.truncated) {
+      if (typeof r.info?.battle_won === "boolean") won = r.info.battle_won;
+      break;
+    }
   }
-  return { type: "episode", source, tEnv: run?.trainer.tEnv ?? 0, return: ret, frames };
+  return { type: "episode", env: config.env, source, tEnv: run?.trainer.tEnv ?? 0, return: ret, won, frames };
 }
 
 /**
@@ -120,6 +129,7 @@ function loadedConfig(bytes, policy) {
   try {
     return readConfig(bytes);
   } catch {
+    if (run?.config.env.startsWith("smaclite/")) return run.config;
     const nAgents = policy.spec.nAgents;
     const world = makeEnv("simple_spread_v3", { nAgents });
     return { env: world.name, envArgs: { nAgents }, obsTimestep: policy.spec.obsDim === world.obsDim + 1 };

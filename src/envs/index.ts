@@ -55,7 +55,7 @@ registerEnv("simple_spread_v3", makeSimpleSpread, {
 export {
   SmacliteEnv, SeededOrder, Battle, Unit, makeSmaclite, smacliteMap, resolveMap, resolveUnit, renderBattleText, unitLetter,
   STANDARD_MAPS, STANDARD_UNITS, SMACLITE_MAP_NAMES, STEP_MUL,
-  type MapFile, type MapSpec, type UnitFile, type UnitType, type UnitOrder, type SmacliteOptions,
+  type MapFile, type MapSpec, type UnitFile, type UnitType, type UnitOrder, type SmacliteOptions, type SmacliteFrame, type SmacliteFrameUnit,
 } from "./smaclite/index.ts";
 
 registerEnv("smaclite", (o) => makeSmaclite(o), {

@@ -299,4 +299,42 @@ export class SmacliteEnv implements MultiAgentEnv {
   render(): string {
     return renderBattleText(this.battle, this.steps);
   }
+
+  /** What a picture of the battle needs now: the map, and every live unit with its bars and target. */
+  frame(): SmacliteFrame {
+    const units: SmacliteFrameUnit[] = [];
+    for (const u of this.battle.units.values()) {
+      units.push({
+        id: u.id, ally: u.faction === "ALLY", type: u.type.name, x: u.x, y: u.y, radius: u.radius,
+        hp: u.hp / u.maxHp, shield: u.maxShield > 0 ? u.shield / u.maxShield : null, target: u.target?.id ?? null,
+        heals: u.type.healer === true,
+      });
+    }
+    return { width: this.map.width, height: this.map.height, walkable: this.map.walkable, step: this.steps, units };
+  }
+}
+
+export interface SmacliteFrameUnit {
+  id: number;
+  ally: boolean;
+  type: string;
+  x: number;
+  y: number;
+  radius: number;
+  /** Hit points as a share of the maximum. */
+  hp: number;
+  /** Shields as a share of the maximum, or null for a unit without. */
+  shield: number | null;
+  /** The unit attacked (or healed) now, by id. */
+  target: number | null;
+  heals: boolean;
+}
+
+export interface SmacliteFrame {
+  width: number;
+  height: number;
+  /** 1 where units may walk, [height][width], row 0 at y = 0. */
+  walkable: Uint8Array;
+  step: number;
+  units: SmacliteFrameUnit[];
 }

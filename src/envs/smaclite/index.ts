@@ -8,7 +8,7 @@ import { STANDARD_MAPS } from "./data/maps.ts";
 import { SmacliteEnv, type SmacliteOptions } from "./env.ts";
 import { resolveMap, type MapSpec } from "./schema.ts";
 
-export { SmacliteEnv, SeededOrder, STEP_MUL, type SmacliteOptions } from "./env.ts";
+export { SmacliteEnv, SeededOrder, STEP_MUL, type SmacliteFrame, type SmacliteFrameUnit, type SmacliteOptions } from "./env.ts";
 export { Battle, type UnitOrder } from "./world.ts";
 export { Unit } from "./unit.ts";
 export { resolveMap, resolveUnit, type MapFile, type MapSpec, type UnitFile, type UnitType } from "./schema.ts";
