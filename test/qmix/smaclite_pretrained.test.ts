@@ -1,0 +1,35 @@
+// The shipped pretrained QMIX team for SMAClite's 2s3z (models/, the best
+// weights of docs/results-smaclite.md's seed 0 run) loads without any
+// training machinery and wins most greedy battles on the port.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import "../../src/envs/index.ts";
+import { makeEnv } from "../../src/envs/registry.ts";
+import { wrapTimestep } from "../../src/envs/timestep.ts";
+import { readConfig } from "../../src/qmix/checkpoint.ts";
+import { DecentralisedPolicy } from "../../src/qmix/policy.ts";
+import { ParallelRunner } from "../../src/qmix/runner.ts";
+import { Rng } from "../../src/tensor/random.ts";
+
+const MODEL = join(import.meta.dirname, "..", "..", "models", "smaclite_2s3z-qmix.safetensors");
+
+describe("pretrained smaclite/2s3z team", () => {
+  it("wins more than 80% of 20 greedy battles", () => {
+    const bytes = new Uint8Array(readFileSync(MODEL));
+    const config = readConfig(bytes);
+    expect([config.env, config.mixer]).toEqual(["smaclite/2s3z", "qmix"]);
+    const policy = DecentralisedPolicy.fromBytes(bytes);
+    const env = wrapTimestep(makeEnv(config.env, { ...config.envArgs, seed: 1 }), config);
+    const runner = new ParallelRunner([env], policy);
+    const rng = new Rng(5);
+    let won = 0;
+    for (let k = 0; k < 20; k++) {
+      const r = runner.run(0, rng, [9000 + k]);
+      expect(r.won[0]).not.toBe(-1);
+      won += r.won[0]!;
+    }
+    expect(won).toBeGreaterThan(16);
+  });
+});
