@@ -1,6 +1,7 @@
-// Workload: a long QMIX training run on simple_spread_v3 with the defaults of
-// presets/simple_spread_v3.json (3 agents, GRU 64, buffer 5000 episodes,
-// batch 32, greedy evaluation of 32 episodes every 10,000 steps), for --steps
+// Workload: a long QMIX training run with the command line's presets for
+// --env (default simple_spread_v3 with presets/simple_spread_v3.json;
+// smaclite/2s3z layers presets/smaclite.json: GRU 64, a 5,000-episode
+// buffer, batch 128, 32 greedy test episodes every 10,000 steps), for --steps
 // N environment steps (default 1,000,000), saving a checkpoint pair every
 // saveInterval (100,000) into a temporary folder as the CLI does. Resident
 // memory (RSS), the V8 heap and array buffers are sampled every --every
@@ -11,17 +12,18 @@
 // are first written), with a least-squares slope in MB per 100,000 steps.
 // Prints figures only; never asserts.
 //
-//   npm run bench:soak -- [--steps N] [--every SECONDS] [--set key=value ...] [--json]
+//   npm run bench:soak -- [--env NAME] [--steps N] [--every SECONDS] [--set key=value ...] [--json]
 //
 // (node --max-semi-space-size=2 --import tsx bench/soak.ts, the V8 setting
 // the qmix command runs with.)
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import "../src/envs/index.ts";
 import { saveCheckpoint } from "../src/node/files.ts";
 import { workerGradientHelpers } from "../src/node/parallel.ts";
+import { presetLayers } from "../src/node/presets.ts";
 import { encodeBufferParts, encodeModel } from "../src/qmix/checkpoint.ts";
 import { parseAssignment, resolveConfig } from "../src/qmix/config.ts";
 import { trainLoop } from "../src/qmix/loop.ts";
@@ -34,9 +36,9 @@ const json = hasFlag("--json");
 const args = process.argv.slice(2);
 const sets: Record<string, unknown> = {};
 args.forEach((a, i) => { if (a === "--set" && args[i + 1]) { const [k, v] = parseAssignment(args[i + 1]!); sets[k] = v; } });
-const preset = JSON.parse(readFileSync(join(import.meta.dirname, "..", "presets", "simple_spread_v3.json"), "utf8")) as Record<string, unknown>;
-delete preset._about;
-const config = resolveConfig(["preset", preset], ["soak", { tMax: steps, ...sets }]);
+const envAt = args.indexOf("--env");
+const envName = envAt >= 0 && args[envAt + 1] ? args[envAt + 1]! : "simple_spread_v3";
+const config = resolveConfig(...presetLayers(envName), ["soak", { env: envName, tMax: steps, ...sets }]);
 const trainer = new Trainer(config, undefined, { gradientHelpers: workerGradientHelpers });
 const dir = mkdtempSync(join(tmpdir(), "qmix-soak-"));
 
@@ -57,7 +59,7 @@ const sample = () => {
 let stop = false;
 process.on("SIGINT", () => { stop = true; });
 process.on("SIGTERM", () => { stop = true; });
-if (!json) console.log(`soak: QMIX on simple_spread_v3 for ${steps.toLocaleString("en")} steps, sampling every ${everyMs / 1000} s; ${environment()}`);
+if (!json) console.log(`soak: QMIX on ${config.env} for ${steps.toLocaleString("en")} steps, sampling every ${everyMs / 1000} s; ${environment()}`);
 sample();
 let last = performance.now();
 trainLoop(trainer, {

@@ -19,6 +19,7 @@ import { deriveSeed, summarize, Trainer } from "../qmix/trainer.ts";
 import { Rng } from "../tensor/random.ts";
 import { MODEL_FILE, appendLine, ensureDir, filterJsonLines, loadCheckpoint, lockRunDir, saveCheckpoint, writeFileAtomic } from "./files.ts";
 import { workerGradientHelpers } from "./parallel.ts";
+import { presetLayers, readJsonObject } from "./presets.ts";
 import { Progress, formatDuration } from "./progress.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";
 
@@ -84,24 +85,6 @@ function intFlag(args: Args, name: string): number | undefined {
   return n;
 }
 
-function readJsonObject(path: string, what: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new ConfigError(`${what} ${path}: ${(e as Error).message}`);
-  }
-  let o: unknown;
-  try {
-    o = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${what} ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new ConfigError(`${what} ${path}: expected a JSON object`);
-  // Keys starting with "_" are comments.
-  return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith("_")));
-}
-
 /** Defaults → the environment's preset → --config → flags → --set, each layer checked. */
 function buildConfig(args: Args): QMixConfig {
   const file = one(args, "config");
@@ -119,23 +102,6 @@ function buildConfig(args: Args): QMixConfig {
   if (steps !== undefined) flagLayer.tMax = steps;
   const envName = (setLayer.env ?? flagLayer.env ?? fileLayer.env ?? DEFAULT_CONFIG.env) as string;
   return resolveConfig(...presetLayers(envName), [`--config ${file ?? ""}`.trim(), fileLayer], ["command line", flagLayer], ["--set", setLayer]);
-}
-
-/**
- * The presets of an environment: presets/NAME.json for a plain name, and for
- * a family name FAMILY/MAP the family's presets/FAMILY.json, then
- * presets/FAMILY_MAP.json over it. process:COMMAND lines have none.
- */
-function presetLayers(envName: string): Array<[string, Record<string, unknown>]> {
-  const m = /^([\w.-]+)(?:\/([\w.-]+))?$/.exec(envName);
-  if (m === null) return [];
-  const names = m[2] === undefined ? [m[1]!] : [m[1]!, `${m[1]}_${m[2]}`];
-  const layers: Array<[string, Record<string, unknown>]> = [];
-  for (const n of names) {
-    const path = join(REPO, "presets", `${n}.json`);
-    if (existsSync(path)) layers.push([`preset ${n}`, readJsonObject(path, "preset")]);
-  }
-  return layers;
 }
 
 function namedStates(env: MultiAgentEnv): NamedState[] | null {
