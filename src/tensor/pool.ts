@@ -16,11 +16,17 @@
 // shapes change from run to run (replay batches cut to their longest
 // episode, so T differs between updates) would otherwise keep a full set of
 // arrays for every shape it ever saw, and resident memory would grow without
-// bound (a 2s3z run reached 7.8 GB).
+// bound (a 2s3z run reached 7.8 GB). A request with no spare array of its
+// length takes the front of a longer spare one (up to twice as long): as T
+// falls, the arrays of the longest batch serve the shorter ones, so the pool
+// settles at one set for the longest T instead of dropping and reallocating
+// arrays whenever T changes.
 
 export class ArrayPool {
-  // Arrays by length, and how many of each this run has handed out.
+  // Arrays by length, and how many of each this run has handed out; the
+  // lengths held, ascending, for the best-fit search.
   private readonly free = new Map<number, { arrays: Float32Array[]; used: number }>();
+  private readonly lengths: number[] = [];
   private running = false;
 
   /** Runs fn with this pool active; arrays from the previous run are reused (their old contents are gone). */
@@ -39,22 +45,52 @@ export class ArrayPool {
         if (slot.used === 0) this.free.delete(n);
         else slot.arrays.length = slot.used;
       }
+      if (this.free.size !== this.lengths.length) {
+        this.lengths.length = 0;
+        for (const n of this.free.keys()) this.lengths.push(n);
+        this.lengths.sort((a, b) => a - b);
+      }
     }
   }
 
-  /** An array of n floats, valid until this pool's next run: zeroed, or with `dirty` whatever it last held. */
+  /**
+   * An array of n floats, valid until this pool's next run: zeroed, or with
+   * `dirty` whatever it last held. One of exactly n floats when the pool has
+   * one spare; else the front of the shortest spare array of up to 2n (so
+   * work whose sizes shrink from run to run, such as a replay batch shorter
+   * than the last, reuses the longer arrays instead of leaving them as
+   * garbage); else a new one.
+   */
   take(n: number, dirty = false): Float32Array {
-    let slot = this.free.get(n);
-    if (slot === undefined) this.free.set(n, (slot = { arrays: [], used: 0 }));
-    if (slot.used < slot.arrays.length) {
-      const a = slot.arrays[slot.used++]!;
+    const exact = this.free.get(n);
+    let a: Float32Array | undefined;
+    if (exact !== undefined && exact.used < exact.arrays.length) a = exact.arrays[exact.used++]!;
+    else {
+      const ls = this.lengths;
+      let lo = 0, hi = ls.length;
+      while (lo < hi) { const mid = (lo + hi) >>> 1; if (ls[mid]! <= n) lo = mid + 1; else hi = mid; }
+      for (let i = lo; i < ls.length && ls[i]! <= 2 * n; i++) {
+        const slot = this.free.get(ls[i]!)!;
+        if (slot.used < slot.arrays.length) { a = slot.arrays[slot.used++]!.subarray(0, n); break; }
+      }
+    }
+    if (a !== undefined) {
       if (!dirty) a.fill(0);
       return a;
     }
-    const a = new Float32Array(n);
-    slot.arrays.push(a);
+    let slot = exact;
+    if (slot === undefined) {
+      this.free.set(n, (slot = { arrays: [], used: 0 }));
+      const ls = this.lengths;
+      let i = ls.length;
+      ls.push(n);
+      while (i > 0 && ls[i - 1]! > n) { ls[i] = ls[i - 1]!; i--; }
+      ls[i] = n;
+    }
+    const fresh = new Float32Array(n);
+    slot.arrays.push(fresh);
     slot.used++;
-    return a;
+    return fresh;
   }
 
   /** Floats held, for diagnostics. */

@@ -75,6 +75,30 @@ describe("ArrayPool keeps only what the last run used", () => {
   });
 });
 
+describe("ArrayPool serves shorter requests from longer spare arrays", () => {
+  it("work whose sizes fall and rise below their largest keeps one set of arrays, the largest", () => {
+    const pool = new ArrayPool();
+    const work = (T: number) => pool.run(() => [floats(T * 10), floats(T * 10), floats(T * 3), floats(4)]);
+    const big = work(40);
+    const held = pool.heldFloats;
+    expect(held).toBe(400 + 400 + 120 + 4);
+    for (const T of [31, 38, 22, 40, 25, 39, 33]) {
+      const got = work(T);
+      expect(got.map((a) => a.length)).toEqual([T * 10, T * 10, T * 3, 4]);
+      // Views at the front of the arrays of the largest run, zeroed.
+      expect(got[0]!.buffer).toBe(big[0]!.buffer);
+      expect(got[1]!.buffer).toBe(big[1]!.buffer);
+      expect(got[2]!.buffer).toBe(big[2]!.buffer);
+      for (const a of got) expect(a.every((v) => v === 0)).toBe(true);
+      for (const a of got) a.fill(7);
+      expect(pool.heldFloats).toBe(held);
+    }
+    // Past twice the request, a longer array is not used: a new one is made.
+    work(19);
+    expect(pool.heldFloats).toBe(190 + 190 + 57 + 4);
+  });
+});
+
 describe("QLearner's pooled updates", () => {
   it("give the same parameters, bit for bit, as the same updates with fresh arrays, over batches of changing sizes", () => {
     const spec: NetworkSpec = { agent: "rnn", inputDim: inputDim(O, A, n, INPUTS), hidden: 16, nActions: A, mixer: "qmix", nAgents: n, stateDim: S, embedDim: 8, hypernetEmbed: 12, hypernetLayers: 2 };
