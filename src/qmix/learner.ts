@@ -89,6 +89,11 @@ export class QLearner {
   private readonly named: Array<[string, Tensor]>;
   private readonly targetNamed: Tensor[];
   private readonly pool = new ArrayPool();
+
+  /** Floats the update's array pool holds between updates (for memory diagnostics). */
+  get pooledFloats(): number {
+    return this.pool.heldFloats;
+  }
   private helpers: GradientHelper[] = [];
 
   constructor(readonly agent: AgentNetwork, readonly mixer: Mixer | null, readonly config: LearnerConfig) {

@@ -70,14 +70,21 @@ export function wasmGruLayerBackward(
   const { dx, dWih, dbih, dh0, dWhh, dbhh } = grads;
   const needDgi = Boolean((dx.into && I > 0) || (dWih.into && I > 0) || dbih.into);
 
+  // dL/dgi and a row of ones live through both phases; the recurrence's
+  // operands (phase 1) are dead once it has run and its weight gradients are
+  // read out, so the input projection's operands (phase 2) take their place:
+  // at the 2s3z shapes that is 40 MB less wasm memory than side by side.
   const L = new Layout();
+  const dgiP = needDgi ? L.take(TRH3) : 0, onesP = L.take(TR);
+  const P2 = new Layout();
+  P2.end = L.end;
   const gP = L.take(TRH), hP = L.take(RH + TRH), wP = L.take(H3 * H);
   const rP = L.take(TRH), zP = L.take(TRH), nP = L.take(TRH), ghnP = L.take(TRH), dghP = L.take(TRH3);
-  const dhP = L.take(RH), dhpP = L.take(RH), dgiP = needDgi ? L.take(TRH3) : 0;
-  const gwP = dWhh.into ? L.take(H3 * H) : 0, dbP = dbhh.into ? L.take(H3) : 0, onesP = L.take(TR);
-  const xP = L.take(TR * I), wihP = L.take(H3 * I), dxP = dx.into ? L.take(TR * I) : 0;
-  const dwihP = dWih.into ? L.take(H3 * I) : 0, dbihP = dbih.into ? L.take(H3) : 0;
-  const { ex, heap } = wasmWorkspace(L.end, op);
+  const dhP = L.take(RH), dhpP = L.take(RH);
+  const gwP = dWhh.into ? L.take(H3 * H) : 0, dbP = dbhh.into ? L.take(H3) : 0;
+  const xP = P2.take(TR * I), wihP = P2.take(H3 * I), dxP = dx.into ? P2.take(TR * I) : 0;
+  const dwihP = dWih.into ? P2.take(H3 * I) : 0, dbihP = dbih.into ? P2.take(H3) : 0;
+  const { ex, heap } = wasmWorkspace(Math.max(L.end, P2.end), op);
   const put = (p: number, a: Float32Array) => heap.set(a, p >>> 2);
   const load = (p: number, slot: GradSlot) => {
     if (slot.fresh) heap.fill(0, p >>> 2, (p >>> 2) + slot.into!.length);
