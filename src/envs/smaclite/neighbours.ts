@@ -6,7 +6,7 @@
 // most 80 units a plane a KD-tree is a single leaf that returns points in
 // insertion order, so a plain scan in id order gives the same lists.
 
-import { PLANES, type Plane } from "./schema.ts";
+import { PLANES, type Plane, planeIndex } from "./schema.ts";
 import type { Unit } from "./unit.ts";
 
 /** Units with their distances, in query order; reused from tick to tick, so nothing is allocated per query. */
@@ -26,12 +26,15 @@ export class NeighbourList {
 
 interface PlaneList {
   units: Unit[];
-  xs: number[];
-  ys: number[];
+  xs: Float64Array;
+  ys: Float64Array;
+  n: number;
 }
 
 export class NeighbourFinder {
-  private readonly planes = new Map<Plane, PlaneList>();
+  // One list per plane, in PLANES order; positions in typed arrays, counts
+  // instead of array lengths, so a snapshot allocates nothing.
+  private readonly planes: PlaneList[] = PLANES.map(() => ({ units: [], xs: new Float64Array(16), ys: new Float64Array(16), n: 0 }));
 
   /** `source` gives the live units this finder covers, in id order. */
   constructor(private readonly source: Map<number, Unit>) {}
@@ -39,23 +42,30 @@ export class NeighbourFinder {
   /** Snapshot the live units' positions; SMAClite skips this when none are left, keeping the old lists. */
   update(): void {
     if (this.source.size === 0) return;
-    for (const list of this.planes.values()) list.units.length = list.xs.length = list.ys.length = 0;
+    const planes = this.planes;
+    for (const list of planes) list.n = 0;
     for (const u of this.source.values()) {
-      let list = this.planes.get(u.plane);
-      if (list === undefined) this.planes.set(u.plane, (list = { units: [], xs: [], ys: [] }));
-      list.units.push(u);
-      list.xs.push(u.x);
-      list.ys.push(u.y);
+      const list = planes[u.planeIndex]!;
+      if (list.n === list.xs.length) {
+        const xs = new Float64Array(2 * list.n), ys = new Float64Array(2 * list.n);
+        xs.set(list.xs);
+        ys.set(list.ys);
+        list.xs = xs;
+        list.ys = ys;
+      }
+      list.units[list.n] = u;
+      list.xs[list.n] = u.x;
+      list.ys[list.n] = u.y;
+      list.n++;
     }
   }
 
   /** Units of `plane` within `radius` of (x, y) (distance squared against radius squared, as scikit-learn tests), appended to `out`. */
   queryPlane(plane: Plane, x: number, y: number, radius: number, out: NeighbourList): void {
-    const list = this.planes.get(plane);
-    if (list === undefined) return;
+    const list = this.planes[planeIndex(plane)]!;
     const r2 = radius * radius;
-    const { units, xs, ys } = list;
-    for (let i = 0; i < units.length; i++) {
+    const { units, xs, ys, n } = list;
+    for (let i = 0; i < n; i++) {
       const dx = x - xs[i]!;
       const dy = y - ys[i]!;
       const d2 = dx * dx + dy * dy;

@@ -8,6 +8,11 @@ import { TERRAIN_PRESETS } from "./data/terrain.ts";
 export type Plane = "GROUND" | "AIR" | "COLOSSUS";
 export type Faction = "ALLY" | "ENEMY";
 export const PLANES: readonly Plane[] = ["GROUND", "AIR", "COLOSSUS"];
+
+/** A plane's position in PLANES. */
+export function planeIndex(p: Plane): number {
+  return p === "GROUND" ? 0 : p === "AIR" ? 1 : 2;
+}
 const ATTRIBUTES = ["LIGHT", "ARMORED", "MASSIVE", "BIOLOGICAL", "MECHANICAL", "PSIONIC", "STRUCTURE", "HEROIC"];
 const TARGETERS = ["STANDARD", "KAMIKAZE", "LASER_BEAM", "HEAL"];
 

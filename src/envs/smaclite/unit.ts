@@ -6,7 +6,7 @@
 
 import type { Command } from "./commands.ts";
 import { NeighbourList } from "./neighbours.ts";
-import type { Faction, Plane, UnitType } from "./schema.ts";
+import { type Faction, type Plane, type UnitType, planeIndex } from "./schema.ts";
 
 export const TICKS_PER_SECOND = 16;
 export const GAME_TICK_TIME = 1 / TICKS_PER_SECOND;
@@ -25,6 +25,8 @@ export class Unit {
   readonly maxCooldown: number;
   readonly radius: number;
   readonly plane: Plane;
+  /** planeIndex(plane), for the neighbour finders' per-plane lists. */
+  readonly planeIndex: number;
   hp: number;
   shield: number;
   energy: number;
@@ -71,6 +73,7 @@ export class Unit {
     this.maxCooldown = type.cooldown;
     this.radius = type.radius;
     this.plane = type.plane;
+    this.planeIndex = planeIndex(type.plane);
     this.hp = type.hp;
     this.shield = type.shield;
     this.energy = type.startingEnergy;
