@@ -177,8 +177,11 @@ export class Battle {
   }
 
   private removeDead(): void {
-    for (const [k, u] of this.allies) if (u.hp === 0) this.allies.delete(k);
-    for (const [k, u] of this.enemies) if (u.hp === 0) this.enemies.delete(k);
-    for (const [k, u] of this.units) if (u.hp === 0) this.units.delete(k);
+    // By values and the unit's own keys: entries() would make a [key, unit] pair per unit per tick.
+    for (const u of this.units.values()) {
+      if (u.hp !== 0) continue;
+      this.units.delete(u.id);
+      (u.faction === "ALLY" ? this.allies : this.enemies).delete(u.idInFaction);
+    }
   }
 }
