@@ -1,6 +1,7 @@
 // Everything in src/qmix: agents, mixers, learner, buffer, runner, trainer.
 export * from "./agents.ts";
 export * from "./mixers.ts";
+export * from "./monotonicity.ts";
 export * from "./batch.ts";
 export * from "./inputs.ts";
 export * from "./targets.ts";
