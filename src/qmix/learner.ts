@@ -1,8 +1,9 @@
 // The QMIX learner (pymarl's QLearner): one call to train() is one gradient
 // step on the TD loss of equation (7) of docs/walkthrough.md,
 //   L(θ) = Σ (y_tot − Q_tot(τ, u, s; θ))²,  y_tot = r + γ max_u' Q_tot(τ', u', s'; θ⁻),
-// computed in that order below. Splitting a batch over threads lives in
-// data_parallel.ts. Rows are time-major inside: step t of episode b, agent i
+// computed step by step below (the agents' Qs, the targets, Q_tot, the loss;
+// then backward, clip, optimizer step, target update). Splitting a batch over
+// threads lives in data_parallel.ts. Rows are time-major inside: step t of episode b, agent i
 // is row (t·B + b)·n + i.
 
 import { mulScalar, sub } from "../autograd/elementwise.ts";
