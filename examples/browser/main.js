@@ -1,6 +1,7 @@
-// The page: buttons, the two-step Q_tot tables, the simple_spread canvas and
-// learning curve. Everything heavy happens in worker.js; this side only draws
-// what the worker posts, so the page stays responsive while training runs.
+// The page: buttons, the two-step Q_tot tables of QMIX and VDN side by side,
+// the simple_spread canvas, learning curve and monotonicity chart. Everything
+// heavy happens in worker.js; this side only draws what the worker posts, so
+// the page stays responsive while training runs.
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,8 +27,7 @@ function heat(v) {
   return { bg: `rgb(${mix(255, 89)},${mix(255, 89)},${mix(255, 217)})`, fg: t > 0.55 ? "#fff" : "#1d2330" };
 }
 
-function renderTables(tables) {
-  const root = $("two-step-tables");
+function renderTables(root, tables, paperRows = null) {
   root.replaceChildren(...tables.map((s) => {
     const fig = document.createElement("figure");
     const cap = document.createElement("figcaption");
@@ -47,7 +47,7 @@ function renderTables(tables) {
         td.dataset.a2 = String(j);
       });
       const paper = table.insertRow();
-      PAPER[s.name]?.[i]?.forEach((v) => {
+      paperRows?.[s.name]?.[i]?.forEach((v) => {
         const td = paper.insertCell();
         td.className = "paper";
         td.textContent = v.toFixed(2);
@@ -58,35 +58,52 @@ function renderTables(tables) {
   }));
 }
 
+/**
+ * The two-step panel: a QMIX/VDN switch picks the mixer the Train button
+ * trains, and each mixer's tables keep their own column, so after one run
+ * of each the two stand side by side (the paper's point: VDN settles on 7,
+ * QMIX finds 8). One worker per mixer.
+ */
 function setupTwoStep() {
-  const button = $("two-step-train"), status = $("two-step-status"), greedy = $("two-step-greedy");
-  let worker = null;
+  const button = $("two-step-train"), status = $("two-step-status");
+  const workers = {};
+  const mixer = () => document.querySelector('input[name="two-step-mixer"]:checked').value;
+  const label = (m) => (m === "vdn" ? "VDN" : "QMIX");
+  const sync = () => { button.textContent = `Train ${label(mixer())}`; };
+  for (const input of document.querySelectorAll('input[name="two-step-mixer"]')) input.addEventListener("change", sync);
+  sync();
   button.addEventListener("click", () => {
-    worker?.terminate();
-    worker = trainingWorker();
+    const m = mixer();
+    const greedy = $(`two-step-greedy-${m}`), tables = $(`two-step-tables-${m}`);
+    workers[m]?.terminate();
+    const worker = (workers[m] = trainingWorker());
     greedy.textContent = "–";
     greedy.classList.remove("optimal");
-    status.textContent = "starting…";
-    button.textContent = "Train again";
-    worker.onmessage = ({ data: m }) => {
-      switch (m.type) {
+    status.textContent = `${label(m)}: starting…`;
+    delete status.dataset.done;
+    worker.onmessage = ({ data: msg }) => {
+      switch (msg.type) {
         case "progress":
-          status.textContent = `t_env ${fmtInt(m.tEnv)} / ${fmtInt(m.tMax)} · ε ${m.epsilon.toFixed(2)}` +
-            (m.stepsPerSec ? ` · ${fmtInt(m.stepsPerSec)} steps/s` : "");
+          status.textContent = `${label(m)}: t_env ${fmtInt(msg.tEnv)} / ${fmtInt(msg.tMax)} · ε ${msg.epsilon.toFixed(2)}` +
+            (msg.stepsPerSec ? ` · ${fmtInt(msg.stepsPerSec)} steps/s` : "");
           break;
         case "eval":
-          greedy.textContent = String(+m.returnMean.toFixed(2));
-          greedy.classList.toggle("optimal", m.returnMean === 8);
+          greedy.textContent = String(+msg.returnMean.toFixed(2));
+          greedy.classList.toggle("optimal", msg.returnMean === 8);
           break;
-        case "qtot": renderTables(m.tables); break;
-        case "done": status.textContent = `done · t_env ${fmtInt(m.tEnv)} · best greedy return ${m.best}`; status.dataset.done = "true"; break;
-        case "error": status.textContent = `error: ${m.message}`; break;
+        case "qtot": renderTables(tables, msg.tables, m === "qmix" ? PAPER : null); tables.dataset.trained = "true"; break;
+        case "done":
+          status.textContent = `${label(m)}: done · t_env ${fmtInt(msg.tEnv)} · best greedy return ${msg.best}`;
+          status.dataset.done = m;
+          break;
+        case "error": status.textContent = `error: ${msg.message}`; break;
       }
     };
-    delete status.dataset.done;
-    worker.postMessage({ type: "train", env: "two_step" });
+    worker.postMessage({ type: "train", env: "two_step", overrides: { mixer: m } });
   });
-  renderTables(["1", "2A", "2B"].map((name) => ({ name, qtot: [[0, 0], [0, 0]] })));
+  const empty = ["1", "2A", "2B"].map((name) => ({ name, qtot: [[0, 0], [0, 0]] }));
+  renderTables($("two-step-tables-qmix"), empty, PAPER);
+  renderTables($("two-step-tables-vdn"), empty);
 }
 
 // ---------------------------------------------------------- simple_spread
@@ -201,9 +218,62 @@ function drawCurve(canvas, train, test, tMax) {
   for (const [t, v] of test) { ctx.beginPath(); ctx.arc(px(t), py(v), 3.5, 0, 2 * Math.PI); ctx.fill(); }
 }
 
+// Agent colours for the monotonicity chart (the world draws every agent in
+// the same blue with its number on it).
+const AGENT_LINES = ["#3b5bdb", "#e8590c", "#2b8a3e", "#ae3ec9", "#1098ad", "#f08c00"];
+
+/**
+ * ∂Q_tot/∂Qᵢ of each agent over the steps of an episode, drawn up to step
+ * `upTo`, on a y axis that starts at 0: the monotonicity constraint (3) says
+ * no line can go below it. grads: [step][agent].
+ */
+function drawMonotonicity(canvas, grads, upTo) {
+  const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
+  const L = 44, R = 10, T = 12, B = 34;
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, W, H);
+  ctx.font = "11px system-ui, sans-serif";
+  if (!grads || grads.length === 0) {
+    ctx.fillStyle = "#667085";
+    ctx.textAlign = "center";
+    ctx.fillText(grads ? "waiting for an episode" : "this team came without its mixer", W / 2, H / 2);
+    return;
+  }
+  const steps = grads.length, n = grads[0].length;
+  let top = 0;
+  for (const g of grads) for (const v of g) top = Math.max(top, v);
+  const step = niceStep(Math.max(top, 1e-3), 4);
+  const y1 = Math.ceil(Math.max(top, 1e-3) / step) * step;
+  const px = (t) => L + (t / Math.max(steps - 1, 1)) * (W - L - R), py = (v) => T + ((y1 - v) / y1) * (H - T - B);
+  ctx.strokeStyle = "#eef0f4";
+  ctx.fillStyle = "#667085";
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (let v = 0; v <= y1 + 1e-9; v += step) {
+    ctx.beginPath(); ctx.moveTo(L, py(v)); ctx.lineTo(W - R, py(v)); ctx.stroke();
+    ctx.fillText(String(+v.toFixed(4)), L - 6, py(v));
+  }
+  ctx.strokeStyle = "#1d2330";
+  ctx.beginPath(); ctx.moveTo(L, py(0)); ctx.lineTo(W - R, py(0)); ctx.stroke();
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (let t = 0; t < steps; t += 5) ctx.fillText(String(t), px(t), H - B + 5);
+  ctx.fillText("step of the episode", (L + W - R) / 2, H - 15);
+  ctx.lineWidth = 2;
+  const last = Math.min(upTo, steps - 1);
+  for (let i = 0; i < n; i++) {
+    ctx.strokeStyle = AGENT_LINES[i % AGENT_LINES.length];
+    ctx.beginPath();
+    for (let t = 0; t <= last; t++) (t ? ctx.lineTo(px(t), py(grads[t][i])) : ctx.moveTo(px(t), py(grads[t][i])));
+    ctx.stroke();
+  }
+  ctx.lineWidth = 1;
+}
+
 function setupSpread() {
   const train = $("spread-train"), stop = $("spread-stop"), save = $("spread-save"), load = $("spread-load");
   const status = $("spread-status"), world = $("spread-world"), curve = $("spread-curve"), caption = $("spread-episode");
+  const mono = $("spread-mono"), monoCaption = $("spread-mono-caption");
   let worker = null, paused = false;
   const points = { train: [], test: [] };
   let tEnv = 0;
@@ -218,11 +288,27 @@ function setupSpread() {
       started = now;
       caption.textContent = `greedy episode of the ${showing.source} team` +
         (showing.source === "training" ? ` at ${fmtInt(showing.tEnv)} steps` : "") + `, return ${showing.return.toFixed(2)}`;
+      const g = showing.monotonicity;
+      mono.dataset.source = showing.source;
+      if (g && g.length) {
+        const flat = g.flat();
+        mono.dataset.steps = String(g.length);
+        mono.dataset.agents = String(g[0].length);
+        mono.dataset.min = String(Math.min(...flat));
+        mono.dataset.max = String(Math.max(...flat));
+        monoCaption.textContent = `∂Q_tot/∂Qᵢ of the chosen actions, ${showing.source} team: ` +
+          `min ${Math.min(...flat).toFixed(3)}, max ${Math.max(...flat).toFixed(3)} — never below 0`;
+      } else {
+        delete mono.dataset.steps;
+        monoCaption.textContent = "no mixer in this team's file: nothing to differentiate";
+      }
     }
     if (showing) {
       const k = Math.floor((now - started) / 100);
       const f = showing.frames[Math.min(k, showing.frames.length - 1)];
       drawWorld(world, f, showing.extent);
+      // The state before step t's actions is frame t; the chart follows the replay.
+      drawMonotonicity(mono, showing.monotonicity, Math.min(k, showing.frames.length - 1));
       world.dataset.frames = String((+world.dataset.frames || 0) + 1);
       if (k >= showing.frames.length + 5) { if (next) showing = null; else started = now; }
     }
@@ -298,6 +384,7 @@ function setupSpread() {
     worker.postMessage({ type: "play", bytes }, [bytes]);
   });
   drawCurve(curve, [], [], 10_000);
+  drawMonotonicity(mono, [], 0);
 }
 
 setupTwoStep();

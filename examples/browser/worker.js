@@ -1,19 +1,23 @@
 // The training side of the page, in a module Web Worker so the tab stays
 // responsive: plain ES modules straight from the built package (dist/), no
 // bundler. One worker trains one run. Messages in:
-//   { type: "train", env, overrides? }   start from presets/<env>.json + overrides
+//   { type: "train", env, overrides? }   start from presets/<env>.json + overrides (e.g. { mixer: "vdn" })
 //   { type: "stop" }                     pause after the current slice
 //   { type: "resume" }
 //   { type: "save" }                     → { type: "saved", bytes } (the greedy team, safetensors)
 //   { type: "play", bytes? }             → one greedy episode of the loaded (or current) team
 // Messages out: "started", "progress", "eval", "metrics", "qtot", "episode", "done", "error".
+// A simple_spread "episode" carries `monotonicity`: ∂Q_tot/∂Qᵢ of each agent
+// at each step, from the team's mixer by the closed form of equation (5)
+// (src/qmix/monotonicity.ts), or null when the team came without a mixer.
 //
 // trainLoop() is synchronous, so training runs in slices of SLICE_MS: its
 // shouldStop hook ends a slice, the loop counters it returns resume the next
 // one, and between slices the worker posts what changed and reads messages.
 
 import {
-  DecentralisedPolicy, makeEnv, qtotTables, readConfig, resolveConfig, Rng, Trainer, trainLoop, twoStepStates, wrapTimestep,
+  DecentralisedPolicy, makeEnv, mixerFromBytes, mixerGradients, qtotTables, readConfig, resolveConfig, Rng, Trainer, trainLoop,
+  twoStepStates, wrapTimestep,
 } from "../../dist/index.js";
 
 const SLICE_MS = 200;
@@ -48,7 +52,7 @@ async function start(env, overrides = {}) {
     lastReplay: -Infinity, replaySeed: 1, playRng: new Rng(7),
     tWindow: performance.now(), stepsWindow: 0, sps: 0,
   };
-  post({ type: "started", env, config });
+  post({ type: "started", env, mixer: config.mixer, config });
   setTimeout(slice, 0);
 }
 
@@ -86,30 +90,41 @@ function slice() {
     type: "progress", tEnv: trainer.tEnv, tMax: config.tMax, episode: trainer.episode, updates: trainer.updates,
     epsilon: trainer.epsilon, stepsPerSec: run.sps, best: trainer.best?.returnMean ?? null, bestWon: trainer.best?.battleWonMean ?? null,
   });
-  if (config.env === "two_step") post({ type: "qtot", tEnv: trainer.tEnv, tables: qtotTables(trainer.learner, twoStepStates()) });
+  if (config.env === "two_step") post({ type: "qtot", tEnv: trainer.tEnv, mixer: config.mixer, tables: qtotTables(trainer.learner, twoStepStates()) });
   if ((config.env === "simple_spread_v3" || config.env.startsWith("smaclite/")) && (run.finished || now - run.lastReplay >= REPLAY_MS)) {
     run.lastReplay = now;
-    post(greedyEpisode(new DecentralisedPolicy(trainer.policy.agent, trainer.policy.spec), config, "training"));
+    post(greedyEpisode(new DecentralisedPolicy(trainer.policy.agent, trainer.policy.spec), config, "training", trainer.learner.mixer));
   }
-  if (run.finished) post({ type: "done", tEnv: trainer.tEnv, best: trainer.best?.returnMean ?? null });
+  if (run.finished) post({ type: "done", tEnv: trainer.tEnv, mixer: config.mixer, best: trainer.best?.returnMean ?? null });
   else setTimeout(slice, 0);
 }
 
 /**
  * One greedy episode, every frame recorded for the canvas. The team acts on
  * the world as it was trained to see it: with the episode's progress
- * appended to its observations when its config says obsTimestep.
+ * appended to its observations when its config says obsTimestep. With a
+ * mixer, simple_spread episodes also record ∂Q_tot/∂Qᵢ at every step: the
+ * chosen actions' Qs and the state the mixer was trained on.
  */
-function greedyEpisode(policy, config, source) {
+function greedyEpisode(policy, config, source, mixer = null) {
   const world = makeEnv(config.env, { ...config.envArgs, seed: run ? run.replaySeed++ : 1 });
   const env = wrapTimestep(world, config);
   env.reset();
   policy.reset(1);
   const rng = run?.playRng ?? new Rng(7);
   const frames = [world.frame()];
+  const watch = mixer && config.env === "simple_spread_v3";
+  const monotonicity = watch ? [] : null;
   let ret = 0, won = null;
   for (;;) {
-    const r = env.step(policy.act(env.getObs(), env.getAvailActions(), 0, rng));
+    const state = watch ? env.getState() : null;
+    const actions = policy.act(env.getObs(), env.getAvailActions(), 0, rng);
+    if (watch) {
+      const n = env.nAgents, A = env.nActions, q = policy.lastQ;
+      const chosen = Array.from({ length: n }, (_, i) => q[i * A + actions[i]]);
+      monotonicity.push(Array.from(mixerGradients(mixer, chosen, state)));
+    }
+    const r = env.step(actions);
     ret += r.reward;
     frames.push(world.frame());
     if (r.terminated || r.truncated) {
@@ -117,7 +132,7 @@ function greedyEpisode(policy, config, source) {
       break;
     }
   }
-  return { type: "episode", env: config.env, source, tEnv: run?.trainer.tEnv ?? 0, return: ret, won, frames };
+  return { type: "episode", env: config.env, source, tEnv: run?.trainer.tEnv ?? 0, return: ret, won, frames, monotonicity };
 }
 
 /**
@@ -134,6 +149,13 @@ function loadedConfig(bytes, policy) {
     const world = makeEnv("simple_spread_v3", { nAgents });
     return { env: world.name, envArgs: { nAgents }, obsTimestep: policy.spec.obsDim === world.obsDim + 1 };
   }
+}
+
+/** The mixer saved beside a loaded team (CLI checkpoints and best weights carry it; a team saved from this page does not). */
+function loadedMixer(bytes, config, policy) {
+  if (config.env !== "simple_spread_v3" || !config.mixer) return null;
+  const env = wrapTimestep(makeEnv(config.env, config.envArgs ?? {}), config);
+  return mixerFromBytes(bytes, config, policy.spec.nAgents, env.stateDim);
 }
 
 self.onmessage = async (e) => {
@@ -153,7 +175,7 @@ self.onmessage = async (e) => {
         const bytes = msg.bytes ? new Uint8Array(msg.bytes) : null;
         const policy = bytes ? DecentralisedPolicy.fromBytes(bytes) : new DecentralisedPolicy(run.trainer.policy.agent, run.trainer.policy.spec);
         const config = bytes ? loadedConfig(bytes, policy) : run.config;
-        post(greedyEpisode(policy, config, msg.bytes ? "loaded" : "training"));
+        post(greedyEpisode(policy, config, msg.bytes ? "loaded" : "training", bytes ? loadedMixer(bytes, config, policy) : run.trainer.learner.mixer));
         break;
       }
       default: throw new Error(`unknown message type "${msg.type}"`);

@@ -1,3 +1,4 @@
+// Everything in src/autograd: the tape and the differentiable ops on it.
 export * from "./tape.ts";
 export * from "./elementwise.ts";
 export * from "./reduce.ts";

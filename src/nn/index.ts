@@ -1,3 +1,4 @@
+// Everything in src/nn: modules, layers, fused layer ops, init, losses, optimizers, safetensors.
 export * from "./module.ts";
 export * from "./layers.ts";
 export * from "./functional.ts";

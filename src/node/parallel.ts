@@ -13,7 +13,8 @@
 
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from "node:worker_threads";
 import type { EpisodeBatch } from "../qmix/batch.ts";
-import type { GradientHelper, HelperResult, LearnerConfig } from "../qmix/learner.ts";
+import type { GradientHelper, HelperResult } from "../qmix/data_parallel.ts";
+import type { LearnerConfig } from "../qmix/learner.ts";
 import { type NetworkSpec, buildNetworks } from "../qmix/networks.ts";
 import { Rng } from "../tensor/random.ts";
 

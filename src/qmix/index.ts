@@ -1,9 +1,12 @@
+// Everything in src/qmix: agents, mixers, learner, buffer, runner, trainer.
 export * from "./agents.ts";
 export * from "./mixers.ts";
+export * from "./monotonicity.ts";
 export * from "./batch.ts";
 export * from "./inputs.ts";
 export * from "./targets.ts";
 export * from "./learner.ts";
+export * from "./data_parallel.ts";
 export * from "./networks.ts";
 export * from "./action_selection.ts";
 export * from "./buffer.ts";

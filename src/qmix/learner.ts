@@ -1,6 +1,10 @@
-// The QMIX learner, QMIX.md §3 step by step (pymarl's QLearner). One call to
-// train() is one gradient update on a batch of episodes. Rows are time-major
-// inside: step t of episode b, agent i is row (t·B + b)·n + i.
+// The QMIX learner (pymarl's QLearner): one call to train() is one gradient
+// step on the TD loss of equation (7) of docs/walkthrough.md,
+//   L(θ) = Σ (y_tot − Q_tot(τ, u, s; θ))²,  y_tot = r + γ max_u' Q_tot(τ', u', s'; θ⁻),
+// computed step by step below (the agents' Qs, the targets, Q_tot, the loss;
+// then backward, clip, optimizer step, target update). Splitting a batch over
+// threads lives in data_parallel.ts. Rows are time-major inside: step t of episode b, agent i
+// is row (t·B + b)·n + i.
 
 import { mulScalar, sub } from "../autograd/elementwise.ts";
 import { gather, reshape, slice } from "../autograd/shape.ts";
@@ -14,6 +18,7 @@ import { type EpisodeBatch, validateBatch } from "./batch.ts";
 import type { QMixConfig } from "./config.ts";
 import { type InputOptions, buildBatchInputs, inputDim } from "./inputs.ts";
 import type { Mixer } from "./mixers.ts";
+import { type GradientHelper, episodeShares, sharedGradients } from "./data_parallel.ts";
 import { buildMask, lambdaTargets, nextActionValues, oneStepTargets } from "./targets.ts";
 import { ArrayPool, scratch } from "../tensor/pool.ts";
 
@@ -41,44 +46,6 @@ export interface LearnerStats {
 
 export class NonFiniteError extends Error {
   override name = "NonFiniteError";
-}
-
-/** What a gradient helper returns for its share of a batch. */
-export interface HelperResult {
-  /** The share's loss denominator (masked steps × Q columns): the weight of its mean loss in the whole batch's. */
-  weight: number;
-  stats: Omit<LearnerStats, "gradNorm">;
-  /** ∂(share's mean loss)/∂θ, one array per online parameter in namedParameters() order. */
-  grads: Float32Array[];
-}
-
-/**
- * Computes the loss and gradients of a share of a batch somewhere else (a
- * worker thread: src/node/parallel.ts), so an update can use more than one
- * core. start() must not block; finish() blocks until the result is there.
- * `online` and `target` are the parameter values to use, in
- * namedParameters() order.
- */
-export interface GradientHelper {
-  start(job: { batch: EpisodeBatch; online: Float32Array[]; target: Float32Array[] }): void;
-  finish(): HelperResult;
-  close(): void;
-}
-
-/** Episodes [b0, b1) of a batch as views (no copy): the arrays are batch-major, so a range of episodes is contiguous. */
-export function sliceBatch(batch: EpisodeBatch, b0: number, b1: number): EpisodeBatch {
-  const { T, nAgents: n, obsDim: O, stateDim: S, nActions: A } = batch;
-  const L0 = b0 * (T + 1), L1 = b1 * (T + 1);
-  return {
-    nAgents: n, obsDim: O, stateDim: S, nActions: A, B: b1 - b0, T,
-    obs: batch.obs.subarray(L0 * n * O, L1 * n * O),
-    state: batch.state.subarray(L0 * S, L1 * S),
-    availActions: batch.availActions.subarray(L0 * n * A, L1 * n * A),
-    actions: batch.actions.subarray(L0 * n, L1 * n),
-    reward: batch.reward.subarray(L0, L1),
-    terminated: batch.terminated.subarray(L0, L1),
-    filled: batch.filled.subarray(L0, L1),
-  };
 }
 
 export class QLearner {
@@ -160,17 +127,19 @@ export class QLearner {
     for (let k = 0; k < mask.length; k++) maskSum += mask[k]!;
     if (maskSum === 0) throw new RangeError("QLearner: the batch has no valid step (every mask entry is 0)");
 
-    // 1. Agent inputs and the online unroll over t = 0..T.
+    // Qᵢ(τⁱ, ·; θ) for every agent and step t = 0..T: agent inputs, online unroll.
     const D = this.agent.inputDim;
     const inputs = new Tensor(buildBatchInputs(batch.obs, batch.actions, B, T1, n, batch.obsDim, A, c.inputs), [T1, Bn, D]);
     const agentQs = this.agent.unroll(inputs); // [T+1, B·n, A]
 
-    // 2. Q of the taken actions, t = 0..T−1.
+    // Qᵢ(τⁱ, uⁱ) of the taken actions, t = 0..T−1: the mixer's input vector Q.
     const taken = new Int32Array(T * Bn);
     for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) taken[t * Bn + b * n + i] = batch.actions[(b * T1 + t) * n + i]!;
     const chosen = reshape(gather(slice(agentQs, 0, 0, T), 2, taken, [T, Bn, 1]), [T * B, n]);
 
-    // 3–5. Targets: target unroll, double Q, target mixer — no gradient.
+    // y_tot of (7), no gradient: max_u' Q_tot(τ', u', s'; θ⁻) is taken agent
+    // by agent, as (1) allows (with double Q, u' from the online Qs), then the
+    // target mixer and r + γ·(…) (or TD(λ)) over the episode.
     const targets = noGrad(() => {
       const targetQs = this.targetAgent.unroll(inputs);
       const nextQ = nextActionValues(agentQs.data, targetQs.data, batch.availActions, B, T, n, A, c.doubleQ);
@@ -184,11 +153,11 @@ export class QLearner {
         : oneStepTargets(batch.reward, batch.terminated, next, B, T, cols, c.gamma);
     });
 
-    // 5. Q_tot of the taken joint actions (IQL: the agents' own Qs).
+    // Q_tot(τ, u, s; θ) of the taken joint actions: (4), or (2)'s sum for VDN; IQL keeps the agents' own Qs.
     const qTot = this.mixer ? this.mixer.forward(chosen, this.states(batch, 0)) : chosen;
     const cols = qTot.shape[1]!;
 
-    // 6–7. Masked mean squared TD error.
+    // (7): the squared TD error, masked to the filled steps and averaged over them.
     const y = new Tensor(targets, qTot.shape);
     const td = sub(qTot, y);
     const maskCols = cols === 1 ? mask : expandMask(mask, cols);
@@ -236,18 +205,18 @@ export class QLearner {
   }
 
   private update(batch: EpisodeBatch, episode: number): LearnerStats {
-    const shares = this.helpers.length > 0 ? this.shares(batch) : null;
-    let stats: Omit<LearnerStats, "gradNorm">;
+    const shares = episodeShares(batch, this.helpers.length);
     // Before the loss: the previous update's .grad arrays belong to the pool again.
     this.optimizer.zeroGrad();
+    let stats: Omit<LearnerStats, "gradNorm">;
     if (shares === null) {
-      // backward leaves the parameters alone, so a non-finite loss is still caught before they change.
-      const { stats: s } = this.gradients(batch);
-      if (!Number.isFinite(s.loss)) throw nonFiniteLoss(s);
-      stats = s;
+      stats = this.gradients(batch).stats;
     } else {
-      stats = this.computeShared(batch, shares);
+      validateBatch(batch, this.config);
+      stats = sharedGradients(batch, shares, this.helpers, { named: this.named, target: this.targetNamed, own: (share) => this.gradients(share) });
     }
+    // backward leaves the parameters alone, so a non-finite loss is still caught before they change.
+    if (!Number.isFinite(stats.loss)) throw nonFiniteLoss(stats);
     const params = this.named.map(([, p]) => p);
     const gradNorm = clipGradNorm(params, this.config.gradNormClip);
     if (!Number.isFinite(gradNorm)) {
@@ -257,70 +226,6 @@ export class QLearner {
     this.optimizer.step();
     this.updateTargets(episode);
     return { ...stats, gradNorm };
-  }
-
-  /**
-   * Episode boundaries [0, e₁, …, B] for this thread and each helper, or null
-   * when some share would have no valid step (then the update runs on one
-   * thread).
-   */
-  private shares(batch: EpisodeBatch): number[] | null {
-    const parts = Math.min(this.helpers.length + 1, batch.B);
-    if (parts < 2) return null;
-    const cuts = [0];
-    for (let p = 1; p <= parts; p++) cuts.push(Math.round((p * batch.B) / parts));
-    const T1 = batch.T + 1;
-    for (let p = 0; p < parts; p++) {
-      let any = false;
-      for (let b = cuts[p]!; b < cuts[p + 1]! && !any; b++) any = batch.filled[b * T1] === 1;
-      if (!any) return null;
-    }
-    return cuts;
-  }
-
-  /** Helpers take shares 1…, this thread share 0; then g = Σ wₖ gₖ / Σ wₖ into .grad. */
-  private computeShared(batch: EpisodeBatch, cuts: number[]): Omit<LearnerStats, "gradNorm"> {
-    validateBatch(batch, this.config);
-    const online = this.named.map(([, p]) => p.data), target = this.targetNamed.map((p) => p.data);
-    const used = this.helpers.slice(0, cuts.length - 2);
-    used.forEach((h, k) => h.start({ batch: sliceBatch(batch, cuts[k + 1]!, cuts[k + 2]!), online, target }));
-    let own: ReturnType<QLearner["gradients"]> | null = null, error: unknown = null;
-    try {
-      own = this.gradients(sliceBatch(batch, 0, cuts[1]!));
-    } catch (err) {
-      error = err;
-    }
-    // Collect every started helper even when this share failed, so none is left mid-job.
-    const results: HelperResult[] = [];
-    for (const h of used) {
-      try {
-        results.push(h.finish());
-      } catch (err) {
-        error ??= err;
-      }
-    }
-    if (error !== null || own === null) throw error;
-    let W = own.weight;
-    for (const r of results) W += r.weight;
-    const combine = (pick: (s: Omit<LearnerStats, "gradNorm">) => number): number => {
-      let acc = own.weight * pick(own.stats);
-      for (const r of results) acc += r.weight * pick(r.stats);
-      return acc / W;
-    };
-    const stats = { loss: combine((s) => s.loss), tdErrorAbs: combine((s) => s.tdErrorAbs), qTotMean: combine((s) => s.qTotMean), targetMean: combine((s) => s.targetMean) };
-    if (!Number.isFinite(stats.loss)) throw nonFiniteLoss(stats);
-    this.named.forEach(([name, p], k) => {
-      const g = p.grad ?? (p.grad = new Float32Array(p.size));
-      const a0 = own.weight / W;
-      for (let i = 0; i < g.length; i++) g[i]! *= a0;
-      for (const r of results) {
-        const gr = r.grads[k];
-        if (!gr || gr.length !== g.length) throw new RangeError(`QLearner: a gradient helper returned ${gr ? gr.length : "no"} values for "${name}", expected ${g.length}`);
-        const a = r.weight / W;
-        for (let i = 0; i < g.length; i++) g[i]! += a * gr[i]!;
-      }
-    });
-    return stats;
   }
 
   /** Hard copy every targetUpdateInterval episodes, or a soft step with τ after every update. */

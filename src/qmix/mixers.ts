@@ -1,5 +1,6 @@
-// Mixing networks: Q_tot from the agents' chosen Qs and the state. Each
-// mixes all rows (B·T) at once: qs [R, n], states [R, S] → [R, 1].
+// Mixing networks: Q_tot from the agents' chosen Qs and the state, VDN's
+// sum (equation (2) of docs/walkthrough.md) and QMIX's monotonic mix (4).
+// Each mixes all rows (B·T) at once: qs [R, n], states [R, S] → [R, 1].
 
 import { abs, add, elu } from "../autograd/elementwise.ts";
 import { matmul } from "../autograd/matmul.ts";
@@ -23,7 +24,7 @@ function checkQs(name: string, qs: Tensor, n: number): void {
   if (qs.ndim !== 2 || qs.shape[1] !== n) throw new ShapeError(`${name}: agent Qs must be [rows, ${n}] for ${n} agents, got ${fmt(qs.shape)}`);
 }
 
-/** VDN: Q_tot = Σᵢ Qᵢ, no parameters; ∂Q_tot/∂Qᵢ = 1. */
+/** VDN: Q_tot = Σᵢ Qᵢ, no parameters; ∂Q_tot/∂Qᵢ = 1, equation (2). */
 export class VDNMixer extends Module implements Mixer {
   constructor(readonly nAgents: number) {
     super();
@@ -46,8 +47,10 @@ export interface QMixerOptions {
 
 /**
  * QMIX: hypernetworks turn the state into the mixing network's weights;
- * |·| on those weights keeps ∂Q_tot/∂Qᵢ ≥ 0 (the monotonicity constraint).
- *   hidden = ELU(q·|W₁(s)| + b₁(s)),  Q_tot = hidden·|W_final(s)| + V(s).
+ * |·| on those weights keeps ∂Q_tot/∂Qᵢ ≥ 0 (the monotonicity constraint (3)).
+ *   hidden = ELU(q·|W₁(s)| + b₁(s)),  Q_tot = hidden·|W_final(s)| + V(s),
+ * which is (4), Q_tot = W₂ᵀ ELU(W₁ᵀQ + B₁) + B₂, with W₁ = |hyper_w_1(s)|,
+ * B₁ = hyper_b_1(s), W₂ = |hyper_w_final(s)| and B₂ = V(s).
  */
 export class QMixer extends Module implements Mixer {
   readonly embedDim: number;
@@ -79,16 +82,18 @@ export class QMixer extends Module implements Mixer {
     if (states.ndim !== 2 || states.shape[0] !== R || states.shape[1] !== this.stateDim) {
       throw new ShapeError(`QMixer: states must be [${R}, ${this.stateDim}] to match agent Qs ${fmt(qs.shape)}, got ${fmt(states.shape)}`);
     }
+    // The hypernetworks of (4): the mixing network's weights and biases for each state.
     const w1 = this.hyper_w_1.forward(states);
     const b1 = this.hyper_b_1.forward(states);
     const wFinal = this.hyper_w_final.forward(states);
     const v = this.V.forward(states);
+    // (4) itself; the |·| inside makes every weight non-negative, so (3) and (5) hold.
     return monotonicMix(qs, w1, b1, wFinal, v, n, E);
   }
 }
 
 /**
- * The mixing network itself, row by row, as one op with its own backward:
+ * The mixing network of (4) itself, row by row, as one op with its own backward:
  *   hidden = ELU(q · |W₁| + b₁),  Q_tot = hidden · |W_final| + V,
  * with q [R, n], W₁ [R, n·E] (agent i's weights at i·E…), b₁ [R, E],
  * W_final [R, E], V [R, 1] → [R, 1]. Equal to the composition
@@ -149,6 +154,7 @@ export function monotonicMix(qs: Tensor, w1: Tensor, b1: Tensor, wFinal: Tensor,
       for (let i = 0; i < n; i++) {
         const qi = q[qo + i]!, row = ao + i * E;
         if (da) for (let e = 0; e < E; e++) { const w = a[row + e]!; da[row + e]! += dh[e]! * qi * (+(w > 0) - +(w < 0)); }
+        // (5) times the incoming gradient: Σₑ |W₂|ₑ ELU′(hₑ) |W₁|ᵢₑ, every term ≥ 0.
         if (dq) {
           let s = 0;
           for (let e = 0; e < E; e++) s += dh[e]! * Math.abs(a[row + e]!);

@@ -1,5 +1,3 @@
-import { wasmAvailable, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN } from "./wasm/backend.ts";
-
 // Matrix-multiply kernels over row-major Float32Array, the three layouts the
 // forward and backward passes need. All accumulate into C (C += ...), so a
 // backward can add into an existing gradient without a temporary; callers
@@ -16,6 +14,8 @@ import { wasmAvailable, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN } from "./wasm/
 // not pay at these sizes. Leftover rows and columns take 1×4, 3×1 and 1×1
 // loops, so any m, k, n ≥ 0 works. Sums of k products are formed in double
 // and rounded once into C.
+
+import { wasmAvailable, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN } from "./wasm/backend.ts";
 
 /**
  * C[m,n] += A[m,k] · B[k,n].

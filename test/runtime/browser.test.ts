@@ -3,10 +3,13 @@
 // A local static server serves the repository, the page imports the freshly
 // built dist/ as plain ES modules, and a click trains the two-step game in a
 // Web Worker until the page shows greedy return 8 and the paper's Q_tot for
-// state 2B. Then simple_spread_v3 trains until its canvas has drawn greedy
-// episodes and the curve has points, a screenshot is saved to
+// state 2B; the VDN switch then trains VDN beside it to 7 (two-step.png).
+// Then simple_spread_v3 trains until its canvas has drawn greedy episodes,
+// the curve has points and the monotonicity chart shows ∂Q_tot/∂Qᵢ ≥ 0 for
+// every agent and step; a screenshot is saved to
 // test/runtime/__screenshots__/browser.png (gitignored), and the team is
-// downloaded as bytes and loaded back from the file.
+// downloaded as bytes and loaded back from the file. The pretrained team's
+// replay draws the chart from the mixer saved beside it.
 //
 // Skipped, saying why, when no Chromium binary is found: set CHROMIUM_PATH
 // or install it (`apt-get install -y chromium`; .ci/run does this in CI).
@@ -64,24 +67,49 @@ describe.skipIf(!CHROMIUM)(`example page in headless Chromium${CHROMIUM ? "" : "
 
   it("trains two_step in a Web Worker to greedy return 8, with the paper's Q_tot table", async () => {
     await page.click("#two-step-train");
-    await page.waitForSelector("#two-step-status[data-done]", { timeout: 90_000 });
+    await page.waitForSelector('#two-step-status[data-done="qmix"]', { timeout: 90_000 });
     expect(consoleErrors).toEqual([]);
-    expect(await page.textContent("#two-step-greedy")).toBe("8");
-    const cell = async (a1: number, a2: number) => Number(await page.textContent(`table[data-state="2B"] td[data-a1="${a1}"][data-a2="${a2}"]`));
+    expect(await page.textContent("#two-step-greedy-qmix")).toBe("8");
+    const cell = async (a1: number, a2: number) => Number(await page.textContent(`#two-step-tables-qmix table[data-state="2B"] td[data-a1="${a1}"][data-a2="${a2}"]`));
     expect(await cell(1, 1)).toBeCloseTo(8, 0);
     expect(Math.abs(await cell(0, 0))).toBeLessThan(0.5);
     const tMax = (JSON.parse(readFileSync(join(ROOT, "presets", "two_step.json"), "utf8")) as { tMax: number }).tMax;
     expect(await page.textContent("#two-step-status")).toContain(`done · t_env ${tMax.toLocaleString("en-US")} `);
   }, 120_000);
 
-  it("draws simple_spread_v3 episodes and the learning curve while training; saves a screenshot", async () => {
+  it("switches to VDN and trains it beside QMIX: VDN's greedy return 7, QMIX's 8, both tables side by side; saves a screenshot", async () => {
+    await page.check('input[name="two-step-mixer"][value="vdn"]');
+    expect(await page.textContent("#two-step-train")).toBe("Train VDN");
+    await page.click("#two-step-train");
+    await page.waitForSelector('#two-step-status[data-done="vdn"]', { timeout: 90_000 });
+    expect(consoleErrors).toEqual([]);
+    expect(await page.textContent("#two-step-greedy-vdn")).toBe("7");
+    expect(await page.textContent("#two-step-greedy-qmix")).toBe("8");
+    // VDN's state-1 row for agent 1's action 1 cannot see the 8 behind 2B; QMIX's does (≈ 7.9 against the paper's 7.92).
+    const q = async (m: string, s: string, a1: number, a2: number) => Number(await page.textContent(`#two-step-tables-${m} table[data-state="${s}"] td[data-a1="${a1}"][data-a2="${a2}"]`));
+    expect(await q("qmix", "1", 1, 1)).toBeGreaterThan(7.5);
+    expect(await q("vdn", "1", 1, 1)).toBeLessThan(7.5);
+    const boxes = await Promise.all(["#two-step-tables-qmix", "#two-step-tables-vdn"].map((sel) => page.locator(sel).boundingBox()));
+    expect(boxes[1]!.x).toBeGreaterThan(boxes[0]!.x + boxes[0]!.width - 1); // side by side, VDN to the right
+    mkdirSync(SHOT_DIR, { recursive: true });
+    await page.locator("#two-step").screenshot({ path: join(SHOT_DIR, "two-step.png") });
+  }, 120_000);
+
+  it("draws simple_spread_v3 episodes, the learning curve and ∂Q_tot/∂Q_i ≥ 0 of every agent while training; saves a screenshot", async () => {
     await page.click("#spread-train");
     await page.waitForFunction(() => {
       const world = document.getElementById("spread-world")!, curve = document.getElementById("spread-curve")!;
-      return Number(world.dataset.frames ?? 0) > 30 && Number(curve.dataset.points ?? 0) >= 6;
+      const mono = document.getElementById("spread-mono")!;
+      return Number(world.dataset.frames ?? 0) > 30 && Number(curve.dataset.points ?? 0) >= 6 && mono.dataset.source === "training" && mono.dataset.steps !== undefined;
     }, undefined, { timeout: 90_000 });
     expect(consoleErrors).toEqual([]);
     expect(await page.textContent("#spread-status")).toMatch(/^t_env [\d,]+ · episode/);
+    const mono = await page.evaluate(() => ({ ...document.getElementById("spread-mono")!.dataset }));
+    expect(Number(mono.steps)).toBe(25);
+    expect(Number(mono.agents)).toBe(3);
+    expect(Number(mono.min)).toBeGreaterThanOrEqual(0);
+    expect(Number(mono.max)).toBeGreaterThan(0);
+    expect(await page.textContent("#spread-mono-caption")).toMatch(/never below 0/);
     mkdirSync(SHOT_DIR, { recursive: true });
     const shot = join(SHOT_DIR, "browser.png");
     await page.screenshot({ path: shot, fullPage: true });
@@ -101,8 +129,15 @@ describe.skipIf(!CHROMIUM)(`example page in headless Chromium${CHROMIUM ? "" : "
   it("loads the pretrained team shipped in models/ and plays it", async () => {
     await page.evaluate(() => { document.getElementById("spread-episode")!.textContent = ""; });
     await page.click("#spread-pretrained");
-    await page.waitForFunction(() => document.getElementById("spread-episode")!.textContent!.includes("loaded team"), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.getElementById("spread-episode")!.textContent!.includes("loaded team")
+      && document.getElementById("spread-mono")!.dataset.source === "loaded" && document.getElementById("spread-mono")!.dataset.steps !== undefined, undefined, { timeout: 30_000 });
+    // The shipped file carries its mixer: the chart shows the shipped team's ∂Q_tot/∂Qᵢ, all ≥ 0.
+    const mono = await page.evaluate(() => ({ ...document.getElementById("spread-mono")!.dataset }));
+    expect(Number(mono.steps)).toBe(25);
+    expect(Number(mono.min)).toBeGreaterThanOrEqual(0);
+    await page.waitForTimeout(2700); // let the replay and its chart run to the episode's end
     await page.screenshot({ path: join(SHOT_DIR, "pretrained.png"), fullPage: true });
+    await page.locator("#spread").screenshot({ path: join(SHOT_DIR, "monotonicity.png") });
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 
