@@ -99,6 +99,12 @@ export interface QMixConfig {
   /** Gradient updates per collected batch of episodes. [1, pymarl: one update per episode batch] */
   updatesPerBatch: number;
   /**
+   * Environment steps collected before the first update (XuanCe's
+   * start_training); updates also wait until the buffer holds batchSize
+   * episodes. [0, pymarl starts as soon as it can sample a batch]
+   */
+  learningStarts: number;
+  /**
    * Threads that share each update (data parallel over the batch's episodes;
    * the others are worker threads, Node only). Runs with equal seeds match
    * byte for byte only at equal thread counts. [1]
@@ -153,6 +159,7 @@ export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
   batchSize: 32,
   batchSizeRun: 1,
   updatesPerBatch: 1,
+  learningStarts: 0,
   learnerThreads: 1,
   tMax: 2_050_000,
   testInterval: 10000,
@@ -209,6 +216,7 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   batchSize: { kind: "int", min: 1, max: 100_000 },
   batchSizeRun: { kind: "int", min: 1, max: 1024 },
   updatesPerBatch: { kind: "int", min: 1, max: 1024 },
+  learningStarts: { kind: "int", min: 0 },
   learnerThreads: { kind: "int", min: 1, max: 64 },
   tMax: { kind: "int", min: 0 },
   testInterval: { kind: "int", min: 1 },

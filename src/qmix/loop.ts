@@ -54,8 +54,8 @@ export function trainLoop(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopC
  * run its event loop: signal handlers (Ctrl-C) in Node, messages in a Web
  * Worker.
  */
-export async function trainLoopAsync(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopCounters, sliceMs = 100): Promise<LoopCounters> {
-  const it = trainSteps(trainer, hooks, start);
+export async function trainLoopAsync(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopCounters, sliceMs = 100, tEnd = trainer.config.tMax): Promise<LoopCounters> {
+  const it = trainSteps(trainer, hooks, start, tEnd);
   const now = hooks.now ?? (() => performance.now());
   let t = now();
   for (;;) {
@@ -68,8 +68,12 @@ export async function trainLoopAsync(trainer: Trainer, hooks: LoopHooks = {}, st
   }
 }
 
-/** The schedule as a generator: one yield per collected batch of episodes. */
-export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopCounters): Generator<void, LoopCounters, void> {
+/**
+ * The schedule as a generator: one yield per collected batch of episodes,
+ * until t_env reaches tEnd (the config's tMax unless a caller trains in
+ * installments, as QMixAgents.train does).
+ */
+export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopCounters, tEnd = trainer.config.tMax): Generator<void, LoopCounters, void> {
   const c = trainer.config;
   const now = hooks.now ?? (() => performance.now());
   const loop: LoopCounters = start ?? { lastTestT: -c.testInterval - 1, lastLogT: 0, lastSaveT: 0 };
@@ -109,7 +113,7 @@ export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: Loo
     emit(evaluate());
     loop.lastTestT = trainer.tEnv;
   }
-  while (trainer.tEnv < c.tMax && !hooks.shouldStop?.()) {
+  while (trainer.tEnv < tEnd && !hooks.shouldStop?.()) {
     const e = trainer.step();
     retSum += e.trainReturnMean;
     retCount++;

@@ -38,6 +38,11 @@ export interface TrainEvent {
   learner: LearnerStats | null;
 }
 
+/** The seed of training environment `e` before its first reset (makeEnvs and the trainer agree on it). */
+export function trainEnvSeed(seed: number, e: number): number {
+  return deriveSeed(seed, STREAM_TRAIN_ENV, e);
+}
+
 /** Derives independent seeds for streams (training episodes, tests, …) from one seed. */
 export function deriveSeed(seed: number, stream: number, k: number): number {
   let h = (seed ^ Math.imul(stream + 1, 0x9e3779b1)) >>> 0;
@@ -56,6 +61,13 @@ export interface TrainerOptions {
    * whatever `learnerThreads` says.
    */
   gradientHelpers?: (count: number, spec: NetworkSpec, learner: LearnerConfig) => GradientHelper[];
+  /**
+   * The training environments, made by the caller (makeEnvs in
+   * ./qmix_agents.ts), batchSizeRun of them, unwrapped: the trainer adds the
+   * timestep features itself. The test environment still comes from the
+   * factory. Without it the trainer makes them all.
+   */
+  envs?: MultiAgentEnv[];
 }
 
 export class Trainer {
@@ -87,7 +99,12 @@ export class Trainer {
     const make = (seed: number) => {
       return wrapTimestep(makeEnvFn(c.env, { ...c.envArgs, seed }), c);
     };
-    for (let e = 0; e < c.batchSizeRun; e++) this.envs.push(make(deriveSeed(c.seed, STREAM_TRAIN_ENV, e)));
+    if (options.envs) {
+      if (options.envs.length !== c.batchSizeRun) throw new RangeError(`Trainer: got ${options.envs.length} environments, the config's batchSizeRun is ${c.batchSizeRun}`);
+      for (const e of options.envs) this.envs.push(wrapTimestep(e, c));
+    } else {
+      for (let e = 0; e < c.batchSizeRun; e++) this.envs.push(make(deriveSeed(c.seed, STREAM_TRAIN_ENV, e)));
+    }
     this.testEnv = make(deriveSeed(c.seed, STREAM_TEST_ENV, 0));
     const env = this.envs[0]!;
     const inputs: InputOptions = { lastAction: c.obsLastAction, agentId: c.obsAgentId };
@@ -139,7 +156,8 @@ export class Trainer {
     this.episode += this.envs.length;
     let stats: LearnerStats | null = null;
     this.learner.setLearningRate(this.learningRate);
-    for (let k = 0; k < c.updatesPerBatch && this.buffer.canSample(c.batchSize); k++) {
+    const learning = this.tEnv >= c.learningStarts;
+    for (let k = 0; learning && k < c.updatesPerBatch && this.buffer.canSample(c.batchSize); k++) {
       const batch = this.buffer.sample(c.batchSize, this.sampleRng);
       if (c.standardiseRewards) this.standardise(batch.reward);
       stats = this.learner.train(batch, this.episode);
