@@ -59,8 +59,10 @@ export function envNameOf(env: string, envId?: string): string {
   if (family === "mpe") return need(MPE_IDS);
   if (family === "matrix") return need(MATRIX_IDS);
   if (family === "smaclite") {
+    // SMAC's map names are mixed case (MMM2), SMAClite's registered ones lower case.
     const maps = [...registered].filter((n) => n.startsWith("smaclite/")).map((n) => n.slice("smaclite/".length));
-    return `smaclite/${need(maps)}`;
+    const hit = maps.find((m) => m === envId?.toLowerCase());
+    return `smaclite/${hit ?? need(maps)}`;
   }
   if (envId !== undefined && registered.has(`${env}/${envId}`)) return `${env}/${envId}`;
   if (registered.has(env)) return env;

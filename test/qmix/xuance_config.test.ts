@@ -75,6 +75,7 @@ describe("envNameOf and mixerOf", () => {
   it("maps XuanCe's families and ids onto our environments", () => {
     expect(envNameOf("mpe", "simple_spread_v3")).toBe("simple_spread_v3");
     expect(envNameOf("smaclite", "2s3z")).toBe("smaclite/2s3z");
+    expect(envNameOf("smaclite", "MMM2")).toBe("smaclite/mmm2");
     expect(envNameOf("matrix", "two_step")).toBe("two_step");
     expect(envNameOf("two_step")).toBe("two_step");
     expect(mixerOf("iql")).toBe("none");
@@ -85,7 +86,7 @@ describe("envNameOf and mixerOf", () => {
     expect(() => envNameOf("football", "3v1")).toThrow(/Football is not here/);
     expect(() => envNameOf("mpe", "simple_tag_v3")).toThrow(/envId: "simple_tag_v3" for env "mpe"; allowed: "simple_spread_v3"/);
     expect(() => envNameOf("smaclite", "no_such_map")).toThrow(/allowed: .*"2s3z"/);
-    expect(() => envNameOf("nowhere")).toThrow(/neither a family we know .* registerEnv/);
+    expect(() => envNameOf("nowhere")).toThrow(/neither a family we know .*registerEnv adds your own/);
     expect(() => mixerOf("mappo")).toThrow(/"mappo" is not one this library runs/);
   });
 });
