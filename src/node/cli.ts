@@ -5,23 +5,18 @@
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { listEnvs, makeEnv, matrixGameStates, MatrixGameEnv, twoStepStates, wrapTimestep, type NamedState } from "../envs/index.ts";
+import { listEnvs, makeEnv, wrapTimestep } from "../envs/index.ts";
 import type { MultiAgentEnv } from "../envs/env.ts";
-import { encodeBufferParts, encodeModel, encodeWeights, readConfig, readTrainingStep, restore, type LoopCounters } from "../qmix/checkpoint.ts";
+import { readConfig, readTrainingStep } from "../qmix/checkpoint.ts";
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, parseAssignment, resolveConfig, type QMixConfig } from "../qmix/config.ts";
-import { curveSvg } from "../qmix/curve.ts";
-import { NonFiniteError } from "../qmix/learner.ts";
-import { trainLoopAsync, type Metrics } from "../qmix/loop.ts";
 import { DecentralisedPolicy } from "../qmix/policy.ts";
-import { qtotTables } from "../qmix/qtot_table.ts";
 import { ParallelRunner } from "../qmix/runner.ts";
-import { deriveSeed, summarize, Trainer } from "../qmix/trainer.ts";
+import { deriveSeed, summarize } from "../qmix/trainer.ts";
 import { Rng } from "../tensor/random.ts";
-import { MODEL_FILE, appendLine, ensureDir, filterJsonLines, loadCheckpoint, lockRunDir, saveCheckpoint, writeFileAtomic } from "./files.ts";
-import { workerGradientHelpers } from "./parallel.ts";
+import { MODEL_FILE } from "./files.ts";
 import { presetLayers, readJsonObject } from "./presets.ts";
-import { Progress, formatDuration } from "./progress.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";
+import { RunFolderError, trainRunFolder } from "./train_run.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -104,122 +99,12 @@ function buildConfig(args: Args): QMixConfig {
   return resolveConfig(...presetLayers(envName), [`--config ${file ?? ""}`.trim(), fileLayer], ["command line", flagLayer], ["--set", setLayer]);
 }
 
-function namedStates(env: MultiAgentEnv): NamedState[] | null {
-  if (env.name === "two_step") return twoStepStates();
-  if (env instanceof MatrixGameEnv) return matrixGameStates(env);
-  return null;
-}
-
 async function train(args: Args): Promise<number> {
   const config = buildConfig(args);
   const out = resolve(one(args, "out") ?? join("runs", `${envSlug(config.env)}-${config.mixer}-seed${config.seed}`));
   if (args.flags.has("resume") && !existsSync(join(out, MODEL_FILE))) throw new UsageError(`--resume: no checkpoint at ${join(out, MODEL_FILE)}`);
-  ensureDir(out);
-  const release = lockRunDir(out);
-  try {
-    return await trainIn(out, config, args);
-  } finally {
-    release();
-  }
-}
-
-async function trainIn(out: string, config: QMixConfig, args: Args): Promise<number> {
-  const resume = args.flags.has("resume");
-  const quiet = args.flags.has("quiet");
-  const modelPath = join(out, MODEL_FILE);
-  let saved: { model: Uint8Array; buffer: Uint8Array } | null = null;
-  if (resume) {
-    saved = loadCheckpoint(out); // the model and the buffer saved with it
-    const stored = readConfig(saved.model);
-    // The stored run's config wins; only the step budget may be extended.
-    config = { ...stored, tMax: intFlag(args, "steps") ?? stored.tMax };
-  } else if (existsSync(modelPath)) {
-    throw new UsageError(`${out} already holds a run (model.safetensors); use --resume to continue it or --out to start another`);
-  }
-  const trainer = new Trainer(config, makeEnvWithProcess, { gradientHelpers: workerGradientHelpers });
-  let start: LoopCounters | undefined;
-  if (saved) start = restore(trainer, saved.model, saved.buffer);
-  saved = null; // the files' bytes are not needed once restored (a buffer file can be large)
-  writeFileAtomic(join(out, "config.json"), JSON.stringify(config, null, 2) + "\n");
-  const metricsPath = join(out, "metrics.jsonl");
-  // Lines logged after the checkpoint will be logged again by the resumed run.
-  if (resume) filterJsonLines(metricsPath, (m) => typeof m.t_env === "number" && m.t_env <= trainer.tEnv);
-  else writeFileAtomic(metricsPath, "");
-
-  const log = (s: string) => { if (!quiet) process.stdout.write(s + "\n"); };
-  const env0 = trainer.envs[0]!;
-  log(`qmix-ts: training ${config.mixer} on ${config.env} (${env0.nAgents} agents, ${env0.nActions} actions, obs ${env0.obsDim}, state ${env0.stateDim}) for ${config.tMax.toLocaleString("en")} steps, seed ${config.seed}${resume ? `, resumed at ${trainer.tEnv}` : ""}`);
-  log(`qmix-ts: writing to ${out}`);
-
-  let stop = false, signal = "";
-  const onSignal = (s: string) => () => { stop = true; signal = s; };
-  const sigint = onSignal("SIGINT"), sigterm = onSignal("SIGTERM");
-  process.on("SIGINT", sigint);
-  process.on("SIGTERM", sigterm);
-  const progress = new Progress(config.tMax, !quiet && Boolean(process.stderr.isTTY));
-  let lastTest: number | undefined, lastLoss: number | undefined, lastWon: number | undefined;
-  const t0 = Date.now();
-
-  const checkpoint = (loop: LoopCounters) => saveCheckpoint(out, encodeModel(trainer, loop), encodeBufferParts(trainer));
-
-  let loop: LoopCounters;
-  try {
-    // The async loop hands control back every 100 ms so Ctrl-C (SIGINT) and
-    // SIGTERM are seen: they stop the loop, and a checkpoint is saved below.
-    loop = await trainLoopAsync(trainer, {
-      onMetrics: (m: Metrics) => {
-        appendLine(metricsPath, JSON.stringify(m));
-        if (m.loss !== undefined) lastLoss = m.loss;
-        if (m.test_return_mean !== undefined && !progress.enabled) {
-          const won = m.test_battle_won_mean === undefined ? "" : `  won ${(100 * m.test_battle_won_mean).toFixed(1)}%`;
-          log(`t_env ${m.t_env}  episode ${m.episode}  test return ${m.test_return_mean.toFixed(3)} ± ${m.test_return_std?.toFixed(3)}${won}  ε ${m.epsilon.toFixed(3)}  loss ${m.loss?.toFixed(4) ?? "-"}  ${m.steps_per_sec} steps/s`);
-        }
-      },
-      onEvaluate: (r, improved) => {
-        lastTest = r.returnMean;
-        lastWon = r.battleWonMean;
-        const won: Record<string, string> = r.battleWonMean === undefined ? {} : { test_battle_won_mean: String(r.battleWonMean) };
-        if (improved && trainer.best) writeFileAtomic(join(out, "best.safetensors"), encodeWeights(trainer, trainer.best.weights, { test_return_mean: String(r.returnMean), t_env: String(trainer.tEnv), ...won }));
-      },
-      onCheckpoint: checkpoint,
-      onProgress: (e, _t, sps) => progress.update(e.tEnv, { "ε": e.epsilon, test: lastTest, ...(lastWon === undefined ? {} : { won: lastWon }), loss: lastLoss }, sps),
-      shouldStop: () => stop,
-    }, start);
-  } catch (err) {
-    progress.done();
-    if (err instanceof NonFiniteError) {
-      process.stderr.write(`qmix-ts: ${err.message}\nqmix-ts: the last good checkpoint in ${out} is kept.\n`);
-      return 1;
-    }
-    throw err;
-  } finally {
-    process.off("SIGINT", sigint);
-    process.off("SIGTERM", sigterm);
-    for (const e of [...trainer.envs, trainer.testEnv]) e.close?.();
-    trainer.close();
-  }
-  progress.done();
-  checkpoint(loop);
-  writeCurve(metricsPath, join(out, "curve.svg"), `${config.mixer} on ${config.env}, seed ${config.seed}`);
-  const states = namedStates(env0);
-  if (states) {
-    const tables = qtotTables(trainer.learner, states);
-    writeFileAtomic(join(out, "qtot.json"), JSON.stringify({ states: tables.map((t) => ({ name: t.name, qtot: t.qtot })) }, null, 1) + "\n");
-  }
-  const secs = (Date.now() - t0) / 1000;
-  log(`qmix-ts: ${stop ? `stopped by ${signal}, checkpoint saved` : "done"} at ${trainer.tEnv.toLocaleString("en")} steps in ${formatDuration(secs)}; best greedy return ${trainer.best?.returnMean.toFixed(3) ?? "-"} (at ${trainer.best?.tEnv ?? "-"} steps), last ${lastTest?.toFixed(3) ?? "-"}`);
-  log(`qmix-ts: ${join(out, "metrics.jsonl")}, model.safetensors, best.safetensors, curve.svg${states ? ", qtot.json" : ""}`);
-  return stop ? 130 : 0;
-}
-
-function writeCurve(metricsPath: string, svgPath: string, title: string): void {
-  const pts: Array<[number, number]> = [];
-  for (const line of readFileSync(metricsPath, "utf8").split("\n")) {
-    if (!line.trim()) continue;
-    const m = JSON.parse(line) as Metrics;
-    if (m.test_return_mean !== undefined) pts.push([m.t_env, m.test_return_mean]);
-  }
-  writeFileAtomic(svgPath, curveSvg([{ label: "greedy test return", points: pts }], { title }));
+  const r = await trainRunFolder(out, config, { resume: args.flags.has("resume"), quiet: args.flags.has("quiet"), steps: intFlag(args, "steps") });
+  return r.code;
 }
 
 function evaluate(args: Args): number {
@@ -312,7 +197,7 @@ export async function main(argv: string[]): Promise<number> {
       default: throw new UsageError(`unknown command "${args.command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof RunFolderError) {
       process.stderr.write(`qmix: ${err.message}\n\n${err instanceof UsageError ? USAGE : ""}`);
       return 2;
     }
