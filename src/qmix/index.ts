@@ -18,3 +18,8 @@ export * from "./loop.ts";
 export * from "./checkpoint.ts";
 export * from "./qtot_table.ts";
 export * from "./curve.ts";
+export * from "./yaml.ts";
+export * from "./xuance_config.ts";
+export * from "./config_file.ts";
+export * from "./qmix_agents.ts";
+export * from "./get_runner.ts";

@@ -92,13 +92,18 @@ export class QMixAgents {
    * continues where this one stopped.
    */
   async train(steps: number): Promise<TrainSummary> {
-    this.alive("train");
     if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`QMixAgents.train: steps must be a non-negative integer, got ${String(steps)}`);
+    return this.trainTo(this.trainer.tEnv + steps * this.config.batchSizeRun);
+  }
+
+  /** Trains until t_env reaches tEnd (environment steps, all environments counted), rounded up to whole episodes. */
+  async trainTo(tEnd: number): Promise<TrainSummary> {
+    this.alive("train");
     const t = this.trainer;
     let lastTest: EvalResult | null = null;
     const user = this.options.hooks ?? {};
     const hooks: LoopHooks = { ...user, onEvaluate: (r, improved) => { lastTest = r; user.onEvaluate?.(r, improved); } };
-    this.loop = await trainLoopAsync(t, hooks, this.loop, this.options.sliceMs ?? 100, t.tEnv + steps * this.config.batchSizeRun);
+    this.loop = await trainLoopAsync(t, hooks, this.loop, this.options.sliceMs ?? 100, tEnd);
     return { tEnv: t.tEnv, episode: t.episode, best: bestOf(t), lastTest };
   }
 

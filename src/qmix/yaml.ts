@@ -197,7 +197,7 @@ const INT = /^[-+]?(0|[1-9][0-9_]*)$/;
 const FLOAT = /^[-+]?([0-9][0-9_]*)?\.?[0-9_]*([eE][-+]?[0-9]+)?$/;
 
 /** A plain or quoted scalar, typed as PyYAML types it. */
-export function scalar(text: string, source = "yaml", no = 0): YamlValue {
+function scalar(text: string, source = "yaml", no = 0): YamlValue {
   const t = text.trim();
   if (t.startsWith('"')) {
     if (!t.endsWith('"') || t.length < 2) throw new YamlError(source, no, `an unterminated double-quoted string: ${t}`);
