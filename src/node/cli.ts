@@ -9,12 +9,14 @@ import { listEnvs, makeEnv, wrapTimestep } from "../envs/index.ts";
 import type { MultiAgentEnv } from "../envs/env.ts";
 import { readConfig, readTrainingStep } from "../qmix/checkpoint.ts";
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, parseAssignment, resolveConfig, type QMixConfig } from "../qmix/config.ts";
+import { fileEnvName, parseConfigFile, xuanceLayer } from "../qmix/config_file.ts";
 import { DecentralisedPolicy } from "../qmix/policy.ts";
 import { ParallelRunner } from "../qmix/runner.ts";
 import { deriveSeed, summarize } from "../qmix/trainer.ts";
 import { Rng } from "../tensor/random.ts";
 import { MODEL_FILE } from "./files.ts";
-import { presetLayers, readJsonObject } from "./presets.ts";
+import { readTextFile } from "./get_runner.ts";
+import { presetLayers } from "./presets.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";
 import { RunFolderError, trainRunFolder } from "./train_run.ts";
 
@@ -23,11 +25,12 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const USAGE = `qmix — QMIX for cooperative multi-agent RL
 
   qmix train --env NAME|process:COMMAND [--mixer qmix|vdn|none] [--seed N] [--steps N]
-             [--config FILE] [--set key=value ...] [--out DIR] [--resume] [--quiet]
+             [--config FILE.json|FILE.yaml] [--set key=value ...] [--out DIR] [--resume] [--quiet]
   qmix eval  --checkpoint FILE_OR_RUN_DIR [--episodes N] [--seed N] [--env NAME|process:COMMAND] [--render] [--json]
   qmix envs
 
 Config keys (for --set and --config files): ${CONFIG_KEYS.join(", ")}
+A --config YAML file may also be in XuanCe's keys (learning_rate, running_steps, …); see docs/usage.md.
 `;
 
 class UsageError extends Error {
@@ -80,10 +83,14 @@ function intFlag(args: Args, name: string): number | undefined {
   return n;
 }
 
-/** Defaults → the environment's preset → --config → flags → --set, each layer checked. */
-function buildConfig(args: Args): QMixConfig {
-  const file = one(args, "config");
-  const fileLayer = file ? readJsonObject(file, "config file") : {};
+/**
+ * Defaults → the environment's preset → --config → flags → --set, each layer
+ * checked. A XuanCe config file (YAML in its keys) replaces the presets: it
+ * describes a whole run; notes say how its keys were converted.
+ */
+function buildConfig(args: Args): { config: QMixConfig; notes: string[] } {
+  const path = one(args, "config");
+  const file = path ? parseConfigFile(path, readTextFile(path)) : null;
   const sets = (args.flags.get("set") ?? []).map(parseAssignment);
   const setLayer = Object.fromEntries(sets);
   const flagLayer: Record<string, unknown> = {};
@@ -95,15 +102,24 @@ function buildConfig(args: Args): QMixConfig {
   if (seed !== undefined) flagLayer.seed = seed;
   const steps = intFlag(args, "steps");
   if (steps !== undefined) flagLayer.tMax = steps;
-  const envName = (setLayer.env ?? flagLayer.env ?? fileLayer.env ?? DEFAULT_CONFIG.env) as string;
-  return resolveConfig(...presetLayers(envName), [`--config ${file ?? ""}`.trim(), fileLayer], ["command line", flagLayer], ["--set", setLayer]);
+  const asked = (setLayer.env ?? flagLayer.env) as string | undefined;
+  const envName = asked ?? (file ? fileEnvName(file) : undefined) ?? DEFAULT_CONFIG.env;
+  const late: Array<[string, Record<string, unknown>]> = [["command line", flagLayer], ["--set", setLayer]];
+  if (file?.xuance) {
+    const envArgs = Object.fromEntries(Object.entries(setLayer).filter(([k]) => k.startsWith("envArgs.")).map(([k, v]) => [k.slice(8), v]));
+    const x = xuanceLayer(file, envName, (setLayer.mixer ?? flagLayer.mixer) as string | undefined, envArgs, makeEnvWithProcess);
+    const ignored = x.ignored.map((i) => `ignored ${i.key}: ${i.reason}`);
+    return { config: resolveConfig([`--config ${file.path}`, x.layer[1]], ...late), notes: [`read ${file.path} as a XuanCe config`, ...x.notes, ...ignored] };
+  }
+  const fileLayer: Array<[string, Record<string, unknown>]> = file ? [[`--config ${file.path}`, file.data]] : [];
+  return { config: resolveConfig(...presetLayers(envName), ...fileLayer, ...late), notes: [] };
 }
 
 async function train(args: Args): Promise<number> {
-  const config = buildConfig(args);
+  const { config, notes } = buildConfig(args);
   const out = resolve(one(args, "out") ?? join("runs", `${envSlug(config.env)}-${config.mixer}-seed${config.seed}`));
   if (args.flags.has("resume") && !existsSync(join(out, MODEL_FILE))) throw new UsageError(`--resume: no checkpoint at ${join(out, MODEL_FILE)}`);
-  const r = await trainRunFolder(out, config, { resume: args.flags.has("resume"), quiet: args.flags.has("quiet"), steps: intFlag(args, "steps") });
+  const r = await trainRunFolder(out, config, { resume: args.flags.has("resume"), quiet: args.flags.has("quiet"), steps: intFlag(args, "steps"), notes });
   return r.code;
 }
 

@@ -12,7 +12,10 @@
 // are null, 0x1F is 31. One difference, on purpose: 1e-3 is the number
 // 0.001 here, where PyYAML's YAML 1.1 rules read it as the string "1e-3".
 
-export class YamlError extends Error {
+import { ConfigError } from "./config.ts";
+
+/** A config file that is not YAML this reader understands; a ConfigError, so the CLI reports it as bad configuration. */
+export class YamlError extends ConfigError {
   override name = "YamlError";
   constructor(readonly source: string, readonly line: number, message: string) {
     super(`${source}, line ${line}: ${message}`);
