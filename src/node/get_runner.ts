@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../qmix/config.ts";
-import { checkRunnerOptions, type GetRunnerOptions, resolveRunConfig, Runner, type RunSummary } from "../qmix/get_runner.ts";
+import { checkRunnerOptions, type GetRunnerOptions, loadConfig as portableLoadConfig, type LoadConfigOptions, resolveRunConfig, Runner, type RunSummary } from "../qmix/get_runner.ts";
+import type { QMixConfig } from "../qmix/config.ts";
 import type { EvalResult } from "../qmix/trainer.ts";
 import { workerGradientHelpers } from "./parallel.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";
@@ -91,4 +92,9 @@ export async function getRunner(options: NodeGetRunnerOptions): Promise<NodeRunn
     ...options,
   };
   return new NodeRunner(o, await resolveRunConfig(o));
+}
+
+/** XuanCe's get_configs for Node: a config file read from disk into our config (see the portable loadConfig). */
+export function loadConfig(configPath: string, options: LoadConfigOptions = {}): Promise<QMixConfig> {
+  return portableLoadConfig(configPath, { readText: readTextFile, loadPreset: readPreset, makeEnv: makeEnvWithProcess, ...options });
 }

@@ -14,7 +14,7 @@ import { wrapTimestep } from "../envs/timestep.ts";
 import { Rng } from "../tensor/random.ts";
 import { readConfig } from "./checkpoint.ts";
 import { ConfigError, resolveConfig, type QMixConfig } from "./config.ts";
-import { type ConfigLayer, parseConfigFile, xuanceLayer } from "./config_file.ts";
+import { type ConfigFile, type ConfigLayer, parseConfigFile, xuanceLayer } from "./config_file.ts";
 import type { LoopHooks } from "./loop.ts";
 import { DecentralisedPolicy } from "./policy.ts";
 import { makeEnvs, QMixAgents, type ModelStore } from "./qmix_agents.ts";
@@ -108,7 +108,7 @@ export interface ResolvedRun {
 }
 
 /** The config a getRunner call means: presets or a XuanCe file, then overrides, every layer checked. */
-export async function resolveRunConfig(o: GetRunnerOptions): Promise<ResolvedRun> {
+export async function resolveRunConfig(o: GetRunnerOptions, parsed?: ConfigFile): Promise<ResolvedRun> {
   const mixer = mixerOf(o.method);
   const envName = envNameOf(o.env, o.envId);
   const { out, ...overrides } = o.overrides ?? {};
@@ -116,7 +116,7 @@ export async function resolveRunConfig(o: GetRunnerOptions): Promise<ResolvedRun
   const asked: ConfigLayer = ["getRunner", { env: envName, mixer }];
   let layers: ConfigLayer[];
   let notes: string[] = [], ignored: ResolvedRun["ignored"] = [];
-  const file = o.configPath === undefined ? null : parseConfigFile(o.configPath, await (o.readText ?? fetchText)(o.configPath));
+  const file = parsed ?? (o.configPath === undefined ? null : parseConfigFile(o.configPath, await (o.readText ?? fetchText)(o.configPath)));
   if (file?.xuance) {
     const envArgs = (overrides.envArgs ?? {}) as Record<string, unknown>;
     const x = xuanceLayer(file, envName, mixer, envArgs, o.makeEnv ?? makeEnv);
@@ -245,6 +245,39 @@ export function testTeam(bytes: Uint8Array, config: QMixConfig, make: EnvFactory
   } finally {
     env.close?.();
   }
+}
+
+export type LoadConfigOptions = Omit<GetRunnerOptions, "method" | "env" | "configPath" | "isTest" | "model"> & {
+  /** Needed when the file does not say (XuanCe's agent, our mixer). */
+  method?: string;
+  /** Needed when the file does not say (XuanCe's env_name, our env). */
+  env?: string;
+  envId?: string;
+};
+
+/**
+ * XuanCe's get_configs: a config file (ours or XuanCe's) read into our
+ * config, its method and environment taken from the file unless given. A
+ * custom environment must be registered first: its name and episode limit
+ * are needed to read XuanCe's keys.
+ */
+export async function loadConfig(configPath: string, options: LoadConfigOptions = {}): Promise<QMixConfig> {
+  const file = parseConfigFile(configPath, await (options.readText ?? fetchText)(configPath));
+  const d = file.data;
+  let method = options.method, env = options.env, envId = options.envId;
+  if (file.xuance) {
+    method ??= typeof d.agent === "string" ? d.agent : undefined;
+    if (env === undefined && typeof d.env_name === "string") {
+      env = d.env_name;
+      envId ??= d.env_id === undefined || d.env_id === null ? undefined : String(d.env_id);
+    }
+  } else {
+    method ??= d.mixer === "none" ? "iql" : typeof d.mixer === "string" ? d.mixer : "qmix";
+    env ??= typeof d.env === "string" ? d.env : undefined;
+  }
+  if (method === undefined) throw new ConfigError(`${configPath}: the file names no method ("agent"); pass one`);
+  if (env === undefined) throw new ConfigError(`${configPath}: the file names no environment (${file.xuance ? '"env_name"' : '"env"'}); pass env`);
+  return (await resolveRunConfig({ ...options, method, env, envId, configPath }, file)).config;
 }
 
 /** XuanCe's get_runner: resolves the config and returns a Runner. */
