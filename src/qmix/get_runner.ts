@@ -88,12 +88,20 @@ async function fetchText(path: string): Promise<string> {
   return res.text();
 }
 
+/** The presets the package ships (presets/*.json; test/qmix/get_runner.test.ts keeps this list in step with the folder). */
+export const SHIPPED_PRESETS: readonly string[] = ["nonmonotonic_3x3", "simple_spread_v3", "smaclite", "two_step"];
+
+/** A shipped preset, fetched beside the package's code; other names have none. */
 async function fetchPreset(name: string): Promise<Record<string, unknown> | null> {
+  if (!SHIPPED_PRESETS.includes(name)) return null;
+  const url = new URL(`../../presets/${name}.json`, import.meta.url);
   try {
-    const res = await fetch(new URL(`../../presets/${name}.json`, import.meta.url));
-    return res.ok ? ((await res.json()) as Record<string, unknown>) : null;
-  } catch {
-    return null;
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+    return (await res.json()) as Record<string, unknown>;
+  } catch (err) {
+    // Node's fetch does not read file: URLs; its getRunner (qmix-ts/node) reads presets from disk.
+    throw new ConfigError(`preset ${name}: could not fetch ${url.href} (${(err as Error).message}); in Node use getRunner from "qmix-ts/node", elsewhere pass loadPreset`);
   }
 }
 

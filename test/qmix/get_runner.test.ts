@@ -3,11 +3,11 @@
 // running while it trains, and XuanCe's names or options with no meaning
 // here are errors that say so.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
-import { type BenchmarkResult, getRunner, type GetRunnerOptions, type RunSummary } from "../../src/qmix/get_runner.ts";
+import { type BenchmarkResult, getRunner, type GetRunnerOptions, type RunSummary, SHIPPED_PRESETS } from "../../src/qmix/get_runner.ts";
 import type { EvalResult } from "../../src/qmix/trainer.ts";
 
 const PRESETS = join(import.meta.dirname, "..", "..", "presets");
@@ -69,6 +69,14 @@ describe("getRunner", () => {
     const bad = () => "agent: QMIX\nlearning_rate: 0.01\ncolour: blue\n";
     await expect(getRunner({ ...base, configPath: "x.yaml", readText: bad })).rejects.toThrow(/x\.yaml: a key this library cannot honour:\n {2}"colour"/);
     await expect(getRunner({ ...base, configPath: "x.txt", readText })).rejects.toThrow(/expected a \.json, \.yaml or \.yml file/);
+  });
+
+  it("knows the presets the package ships; without a loader it says how to read them", async () => {
+    expect([...SHIPPED_PRESETS].sort()).toEqual(readdirSync(PRESETS).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort());
+    // Node's fetch does not read file: URLs.
+    await expect(getRunner({ method: "qmix", env: "matrix", envId: "two_step" })).rejects.toThrow(/preset two_step: could not fetch .*"qmix-ts\/node"/);
+    // An environment with no preset needs no loader.
+    expect((await getRunner({ method: "qmix", env: "matrix", envId: "matrix_game" })).config.env).toBe("matrix_game");
   });
 
   it("reads our keys from YAML over the preset", async () => {
