@@ -6,7 +6,8 @@
 import type { MultiAgentEnv } from "../envs/env.ts";
 import { makeEnv } from "../envs/registry.ts";
 import { ConfigError } from "./config.ts";
-import { envNameOf, fromXuance, isXuanceConfig, mixerOf } from "./xuance_config.ts";
+import { fromXuance, isXuanceConfig } from "./xuance_config.ts";
+import { envNameOf, mixerOf } from "./xuance_envs.ts";
 import { parseYaml } from "./yaml.ts";
 
 export type ConfigLayer = [string, Record<string, unknown>];

@@ -20,7 +20,7 @@ import { DecentralisedPolicy } from "./policy.ts";
 import { makeEnvs, QMixAgents, type ModelStore } from "./qmix_agents.ts";
 import { ParallelRunner } from "./runner.ts";
 import { deriveSeed, type EvalResult, summarize, type TrainerOptions } from "./trainer.ts";
-import { envNameOf, mixerOf } from "./xuance_config.ts";
+import { envNameOf, mixerOf } from "./xuance_envs.ts";
 
 type EnvFactory = (name: string, options: Record<string, unknown>) => MultiAgentEnv;
 
@@ -174,8 +174,14 @@ export class Runner {
     return this.resolved.config;
   }
 
+  /** How a XuanCe config was read: conversions worth knowing. */
   get notes(): string[] {
     return this.resolved.notes;
+  }
+
+  /** The XuanCe keys read and not used, with the reason. */
+  get ignored(): Array<{ key: string; reason: string }> {
+    return this.resolved.ignored;
   }
 
   get isTest(): boolean {

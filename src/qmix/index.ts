@@ -20,6 +20,7 @@ export * from "./qtot_table.ts";
 export * from "./curve.ts";
 export * from "./yaml.ts";
 export * from "./xuance_config.ts";
+export * from "./xuance_envs.ts";
 export * from "./config_file.ts";
 export * from "./qmix_agents.ts";
 export * from "./get_runner.ts";

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
 import { ConfigError, resolveConfig } from "../../src/qmix/config.ts";
-import { envNameOf, fromXuance, isXuanceConfig, mixerOf } from "../../src/qmix/xuance_config.ts";
+import { fromXuance, isXuanceConfig } from "../../src/qmix/xuance_config.ts";
+import { envNameOf, mixerOf } from "../../src/qmix/xuance_envs.ts";
 import { parseYaml } from "../../src/qmix/yaml.ts";
 
 const FIXTURE = join(import.meta.dirname, "..", "fixtures", "xuance", "qmix_simple_spread_v3.yaml");
