@@ -54,8 +54,7 @@ export class NodeRunner extends Runner {
   }
 
   protected override async train(): Promise<RunSummary> {
-    const xuance = this.options.configPath !== undefined && (this.notes.length > 0 || this.ignored.length > 0);
-    const notes = xuance ? [`read ${this.options.configPath} as a XuanCe config`, ...this.notes, ...this.ignored.map((i) => `ignored ${i.key}: ${i.reason}`)] : [];
+    const notes = this.resolved.xuance ? [`read ${this.options.configPath} as a XuanCe config`, ...this.notes, ...this.ignored.map((i) => `ignored ${i.key}: ${i.reason}`)] : [];
     const r = await trainRunFolder(this.out, this.config, { quiet: this.nodeOptions.quiet, notes });
     if (r.code === 1) throw new Error(`training stopped at ${r.tEnv} steps: a loss or gradient was not finite; the last good checkpoint in ${this.out} is kept`);
     return { tEnv: r.tEnv, best: r.best, final: r.lastTest, stopped: r.stopped };

@@ -113,6 +113,8 @@ export interface ResolvedRun {
   ignored: Array<{ key: string; reason: string }>;
   /** overrides.out, for the Node runner. */
   out?: string;
+  /** The config file was XuanCe's. */
+  xuance: boolean;
 }
 
 /** The config a getRunner call means: presets or a XuanCe file, then overrides, every layer checked. */
@@ -145,7 +147,7 @@ export async function resolveRunConfig(o: GetRunnerOptions, parsed?: ConfigFile)
     layers.push(asked);
   }
   layers.push(["overrides", overrides]);
-  const r: ResolvedRun = { config: resolveConfig(...layers), notes, ignored };
+  const r: ResolvedRun = { config: resolveConfig(...layers), notes, ignored, xuance: file?.xuance === true };
   if (typeof out === "string") r.out = out;
   return r;
 }
