@@ -81,4 +81,14 @@ describe("other runtimes", () => {
   it.skipIf(!bun)(`Bun trains two_step from the .ts sources to greedy return 8${bun ? "" : " — SKIPPED: no bun binary (npm package `bun` not installed for this platform)"}`, async () => {
     expectSolved(await train(bun!, ["run", SCRIPT]), /^Bun\//);
   });
+
+  // getRunner fetches the preset itself (no loaders given), as it would in a browser.
+  const RUNNER = join("test", "runtime", "get_runner_two_step.ts");
+  const expectRun = (r: unknown) => expect(r).toMatchObject({ tEnv: TMAX, tMax: TMAX, mixingEmbedDim: 8, best: 8 });
+  it.skipIf(!deno)("Deno runs getRunner({ method, env, envId }).run() with the preset fetched beside the sources", async () => {
+    expectRun(await train(deno!, ["run", "--no-config", "--no-prompt", "--allow-read=presets", RUNNER]));
+  });
+  it.skipIf(!bun)("Bun runs getRunner({ method, env, envId }).run() with the preset fetched beside the sources", async () => {
+    expectRun(await train(bun!, ["run", RUNNER]));
+  });
 });
