@@ -5,17 +5,15 @@
 // from that folder.
 
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { ConfigError } from "../qmix/config.ts";
 import { checkRunnerOptions, type GetRunnerOptions, loadConfig as portableLoadConfig, type LoadConfigOptions, resolveRunConfig, Runner, type RunSummary } from "../qmix/get_runner.ts";
 import type { QMixConfig } from "../qmix/config.ts";
 import type { EvalResult } from "../qmix/trainer.ts";
 import { workerGradientHelpers } from "./parallel.ts";
+import { readPreset } from "./presets.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";
 import { trainRunFolder } from "./train_run.ts";
-
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 export interface NodeGetRunnerOptions extends GetRunnerOptions {
   /** No lines on stdout and no progress line. */
@@ -29,17 +27,6 @@ export function readTextFile(path: string): string {
     return readFileSync(path, "utf8");
   } catch (err) {
     throw new ConfigError(`config file ${path}: ${(err as Error).message}`);
-  }
-}
-
-/** Our preset by name from the package's presets/ folder, or null. */
-export function readPreset(name: string): Record<string, unknown> | null {
-  const path = join(REPO, "presets", `${name}.json`);
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-  } catch (err) {
-    throw new ConfigError(`preset ${path} is not valid JSON: ${(err as Error).message}`);
   }
 }
 

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../qmix/config.ts";
+import { presetNames } from "../qmix/get_runner.ts";
 
 const PRESETS = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "presets");
 
@@ -27,19 +28,22 @@ export function readJsonObject(path: string, what: string): Record<string, unkno
   return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith("_")));
 }
 
+/** One preset by name (simple_spread_v3, smaclite, smaclite_2s3z), or null when the package has none of that name. */
+export function readPreset(name: string): Record<string, unknown> | null {
+  const path = join(PRESETS, `${name}.json`);
+  return existsSync(path) ? readJsonObject(path, "preset") : null;
+}
+
 /**
  * The presets of an environment: presets/NAME.json for a plain name, and for
  * a family name FAMILY/MAP the family's presets/FAMILY.json, then
  * presets/FAMILY_MAP.json over it. process:COMMAND lines have none.
  */
 export function presetLayers(envName: string): Array<[string, Record<string, unknown>]> {
-  const m = /^([\w.-]+)(?:\/([\w.-]+))?$/.exec(envName);
-  if (m === null) return [];
-  const names = m[2] === undefined ? [m[1]!] : [m[1]!, `${m[1]}_${m[2]}`];
   const layers: Array<[string, Record<string, unknown>]> = [];
-  for (const n of names) {
-    const path = join(PRESETS, `${n}.json`);
-    if (existsSync(path)) layers.push([`preset ${n}`, readJsonObject(path, "preset")]);
+  for (const n of presetNames(envName)) {
+    const p = readPreset(n);
+    if (p) layers.push([`preset ${n}`, p]);
   }
   return layers;
 }
