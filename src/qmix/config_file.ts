@@ -34,7 +34,9 @@ export function parseConfigFile(path: string, text: string): ConfigFile {
   } else {
     throw new ConfigError(`config file ${path}: expected a .json, .yaml or .yml file`);
   }
-  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new ConfigError(`config file ${path}: expected a map of config keys at the top level`);
+  if (typeof o !== "object" || o === null || Array.isArray(o)) {
+    throw new ConfigError(`config file ${path}: expected ${ext === "json" ? "a JSON object" : "a map of config keys at the top level"}`);
+  }
   const data = Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith("_")));
   return { path, xuance: isXuanceConfig(data), data };
 }
