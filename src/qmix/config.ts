@@ -110,6 +110,14 @@ export interface QMixConfig {
    * byte for byte only at equal thread counts. [1]
    */
   learnerThreads: number;
+  /**
+   * Consecutive shares of episodes each update's batch is taken in on this
+   * thread, their gradients combined as the threads' shares are (weighted by
+   * their masked steps): the same update up to float rounding, with the
+   * working memory of one share. Runs with equal seeds match byte for byte
+   * only at equal counts. [1]
+   */
+  learnerChunks: number;
   /** Environment steps to train for. [2,050,000, pymarl default.yaml t_max] */
   tMax: number;
   /** Greedy evaluation period in environment steps. [10000, QMIX.md §4] */
@@ -161,6 +169,7 @@ export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
   updatesPerBatch: 1,
   learningStarts: 0,
   learnerThreads: 1,
+  learnerChunks: 1,
   tMax: 2_050_000,
   testInterval: 10000,
   testNEpisode: 32,
@@ -218,6 +227,7 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   updatesPerBatch: { kind: "int", min: 1, max: 1024 },
   learningStarts: { kind: "int", min: 0 },
   learnerThreads: { kind: "int", min: 1, max: 64 },
+  learnerChunks: { kind: "int", min: 1, max: 1024 },
   tMax: { kind: "int", min: 0 },
   testInterval: { kind: "int", min: 1 },
   testNEpisode: { kind: "int", min: 0, max: 1_000_000 },

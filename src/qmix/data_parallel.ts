@@ -78,11 +78,12 @@ export interface SharedUpdate {
 
 /**
  * Helpers take shares 1…, this thread share 0; then the statistics and
- * g = Σ wₖ gₖ / Σ wₖ into .grad, wₖ each share's loss denominator. A
+ * g = Σ wₖ gₖ / Σ wₖ into .grad, wₖ each share's loss denominator (their
+ * sum, the batch's, comes back with the statistics). A
  * non-finite loss comes back without the gradients combined: the learner
  * stops there, before any parameter moves.
  */
-export function sharedGradients(batch: EpisodeBatch, cuts: number[], helpers: GradientHelper[], u: SharedUpdate): ShareStats {
+export function sharedGradients(batch: EpisodeBatch, cuts: number[], helpers: GradientHelper[], u: SharedUpdate): { stats: ShareStats; weight: number } {
   const online = u.named.map(([, p]) => p.data), target = u.target.map((p) => p.data);
   const used = helpers.slice(0, cuts.length - 2);
   used.forEach((h, k) => h.start({ batch: sliceBatch(batch, cuts[k + 1]!, cuts[k + 2]!), online, target }));
@@ -104,7 +105,9 @@ export function sharedGradients(batch: EpisodeBatch, cuts: number[], helpers: Gr
   if (error !== null || own === null) throw error;
   const stats = combineStats(own, results);
   if (Number.isFinite(stats.loss)) combineGradients(u.named, own.weight, results);
-  return stats;
+  let weight = own.weight;
+  for (const r of results) weight += r.weight;
+  return { stats, weight };
 }
 
 /** Each statistic as the weighted mean of the shares' (the whole batch's mean). */

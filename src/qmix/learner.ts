@@ -18,7 +18,7 @@ import { type EpisodeBatch, validateBatch } from "./batch.ts";
 import type { QMixConfig } from "./config.ts";
 import { type InputOptions, buildBatchInputs, inputDim } from "./inputs.ts";
 import type { Mixer } from "./mixers.ts";
-import { type GradientHelper, episodeShares, sharedGradients } from "./data_parallel.ts";
+import { type GradientHelper, episodeShares, sharedGradients, sliceBatch } from "./data_parallel.ts";
 import { buildMask, lambdaTargets, nextActionValues, oneStepTargets } from "./targets.ts";
 import { ArrayPool, scratch } from "../tensor/pool.ts";
 
@@ -30,7 +30,7 @@ export type LearnerConfig = {
   stateDim: number;
   inputs: InputOptions;
 } & Pick<QMixConfig, "gamma" | "doubleQ" | "gradNormClip" | "optimizer" | "lr" | "optimAlpha" | "optimEps"
-  | "targetUpdateInterval" | "targetTau" | "tdLambda" | "halfLoss">;
+  | "targetUpdateInterval" | "targetTau" | "tdLambda" | "halfLoss"> & Partial<Pick<QMixConfig, "learnerChunks">>;
 
 export interface LearnerStats {
   loss: number;
@@ -56,6 +56,8 @@ export class QLearner {
   private readonly named: Array<[string, Tensor]>;
   private readonly targetNamed: Tensor[];
   private readonly pool = new ArrayPool();
+  /** learnerChunks' gradient sums, one per online parameter (made on the first chunked update). */
+  private chunkGrads: Float32Array[] | null = null;
 
   /** Floats the update's array pool holds between updates (for memory diagnostics). */
   get pooledFloats(): number {
@@ -182,7 +184,53 @@ export class QLearner {
    * updates reuse them; parameters' .grad stay readable until the next update.
    */
   train(batch: EpisodeBatch, episode: number): LearnerStats {
-    return this.pool.run(() => this.update(batch, episode));
+    const chunks = this.config.learnerChunks ?? 1;
+    const cuts = chunks > 1 ? episodeShares(batch, chunks - 1) : null;
+    if (cuts === null) return this.pool.run(() => this.update(batch, episode));
+    return this.chunkedUpdate(batch, episode, cuts);
+  }
+
+  /**
+   * learnerChunks: the batch's episodes [cuts[k], cuts[k+1]) one share after
+   * another (each split over the gradient helpers, if any), each in its own
+   * pool run, so each reuses the arrays of the one before and the update
+   * needs the working memory of one share. Their
+   * gradients add up as the threads' shares do, g = Σ wₖ gₖ / Σ wₖ, into
+   * arrays of the learner's own; then the one clip, step and target update.
+   */
+  private chunkedUpdate(batch: EpisodeBatch, episode: number, cuts: number[]): LearnerStats {
+    validateBatch(batch, this.config);
+    const acc = (this.chunkGrads ??= this.named.map(([, p]) => new Float32Array(p.size)));
+    for (const a of acc) a.fill(0);
+    // The previous update's gradients are acc itself: let go of them before a share's backward adds into .grad.
+    this.optimizer.zeroGrad();
+    let W = 0, loss = 0, tdErrorAbs = 0, qTotMean = 0, targetMean = 0;
+    for (let k = 0; k + 1 < cuts.length; k++) {
+      const { stats: s, weight: w } = this.pool.run(() => {
+        this.optimizer.zeroGrad();
+        const share = sliceBatch(batch, cuts[k]!, cuts[k + 1]!);
+        // With gradient helpers, each share is itself split over the threads.
+        const split = episodeShares(share, this.helpers.length);
+        const r = split === null
+          ? this.gradients(share)
+          : sharedGradients(share, split, this.helpers, { named: this.named, target: this.targetNamed, own: (s) => this.gradients(s) });
+        this.named.forEach(([, p], i) => {
+          const g = p.grad, a = acc[i]!;
+          if (g) for (let j = 0; j < a.length; j++) a[j]! += r.weight * g[j]!;
+        });
+        return r;
+      });
+      W += w;
+      loss += w * s.loss; tdErrorAbs += w * s.tdErrorAbs; qTotMean += w * s.qTotMean; targetMean += w * s.targetMean;
+    }
+    const stats = { loss: loss / W, tdErrorAbs: tdErrorAbs / W, qTotMean: qTotMean / W, targetMean: targetMean / W };
+    if (!Number.isFinite(stats.loss)) throw nonFiniteLoss(stats);
+    this.named.forEach(([, p], i) => {
+      const a = acc[i]!;
+      for (let j = 0; j < a.length; j++) a[j]! /= W;
+      p.grad = a;
+    });
+    return this.apply(stats, episode);
   }
 
   /**
@@ -213,10 +261,15 @@ export class QLearner {
       stats = this.gradients(batch).stats;
     } else {
       validateBatch(batch, this.config);
-      stats = sharedGradients(batch, shares, this.helpers, { named: this.named, target: this.targetNamed, own: (share) => this.gradients(share) });
+      stats = sharedGradients(batch, shares, this.helpers, { named: this.named, target: this.targetNamed, own: (share) => this.gradients(share) }).stats;
     }
     // backward leaves the parameters alone, so a non-finite loss is still caught before they change.
     if (!Number.isFinite(stats.loss)) throw nonFiniteLoss(stats);
+    return this.apply(stats, episode);
+  }
+
+  /** Clip the gradients in .grad, step the optimizer, update the targets. */
+  private apply(stats: Omit<LearnerStats, "gradNorm">, episode: number): LearnerStats {
     const params = this.named.map(([, p]) => p);
     const gradNorm = clipGradNorm(params, this.config.gradNormClip);
     if (!Number.isFinite(gradNorm)) {

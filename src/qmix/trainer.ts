@@ -119,7 +119,7 @@ export class Trainer {
       nAgents: env.nAgents, nActions: env.nActions, obsDim: env.obsDim, stateDim: env.stateDim, inputs,
       gamma: c.gamma, doubleQ: c.doubleQ, gradNormClip: c.gradNormClip, optimizer: c.optimizer, lr: c.lr,
       optimAlpha: c.optimAlpha, optimEps: c.optimEps, targetUpdateInterval: c.targetUpdateInterval,
-      targetTau: c.targetTau, tdLambda: c.tdLambda, halfLoss: c.halfLoss,
+      targetTau: c.targetTau, tdLambda: c.tdLambda, halfLoss: c.halfLoss, learnerChunks: c.learnerChunks,
     };
     this.learner = new QLearner(agent, mixer, learnerConfig);
     if (c.learnerThreads > 1 && options.gradientHelpers) {

@@ -108,6 +108,21 @@ describe("learner with worker-thread gradient helpers", () => {
     });
   }
 
+  it("matches the one-thread update with learnerChunks 2: each chunk split over 2 threads", { timeout: 60_000 }, () => {
+    const s = spec("qmix"), c = config({ tdLambda: 0.6, optimizer: "adam" });
+    const one = learner(s, c), par = learner(s, { ...c, learnerChunks: 2 });
+    par.setHelpers(helpers(1, s, { ...c, learnerChunks: 2 }));
+    for (let u = 0; u < 4; u++) {
+      const batch = randomBatch(9, 6, 200 + u);
+      const a = one.train(batch, u * 2), b = par.train(batch, u * 2);
+      for (const key of ["loss", "tdErrorAbs", "qTotMean", "targetMean", "gradNorm"] as const) {
+        expect(Math.abs(a[key] - b[key]), `${key} at update ${u}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(a[key])));
+      }
+    }
+    expect(maxParamDiff(one, par)).toBeLessThan(1e-5);
+    par.closeHelpers();
+  });
+
   it("runs on one thread, bit for bit, when a share would have no valid step", { timeout: 60_000 }, () => {
     const s = spec("qmix"), c = config();
     const one = learner(s, c), par = learner(s, c);
