@@ -7,7 +7,7 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
-import { type EpisodeBatch, emptyBatch } from "../../src/qmix/batch.ts";
+import type { EpisodeBatch } from "../../src/qmix/batch.ts";
 import { DEFAULT_CONFIG, mergeConfig } from "../../src/qmix/config.ts";
 import { inputDim } from "../../src/qmix/inputs.ts";
 import type { GradientHelper } from "../../src/qmix/data_parallel.ts";
@@ -15,6 +15,7 @@ import { type LearnerConfig, QLearner } from "../../src/qmix/learner.ts";
 import { type NetworkSpec, buildNetworks } from "../../src/qmix/networks.ts";
 import { Trainer } from "../../src/qmix/trainer.ts";
 import { WorkerGradientHelper, workerGradientHelpers } from "../../src/node/parallel.ts";
+import { randomBatch as randomEpisodes } from "../util/batches.ts";
 import { Rng } from "../../src/tensor/random.ts";
 
 const n = 3, O = 5, S = 7, A = 4, H = 16;
@@ -35,27 +36,7 @@ function config(over: Partial<LearnerConfig> = {}): LearnerConfig {
 
 /** Random episodes of different lengths, some ending in a terminal step, some actions unavailable. */
 function randomBatch(B: number, T: number, seed: number): EpisodeBatch {
-  const rng = new Rng(seed);
-  const b = emptyBatch({ nAgents: n, obsDim: O, stateDim: S, nActions: A }, B, T);
-  for (let k = 0; k < b.obs.length; k++) b.obs[k] = rng.normal();
-  for (let k = 0; k < b.state.length; k++) b.state[k] = rng.normal();
-  for (let k = 0; k < b.reward.length; k++) b.reward[k] = rng.normal();
-  for (let e = 0; e < B; e++) {
-    const len = 1 + rng.int(T);
-    for (let t = 0; t <= T; t++) {
-      const k = e * (T + 1) + t;
-      b.filled[k] = t < len ? 1 : 0;
-      if (t === len - 1 && rng.uniform() < 0.5) b.terminated[k] = 1;
-      for (let i = 0; i < n; i++) {
-        const av = (k * n + i) * A;
-        for (let a = 0; a < A; a++) b.availActions[av + a] = a === 0 || rng.uniform() < 0.7 ? 1 : 0;
-        let a = rng.int(A);
-        while (!b.availActions[av + a]) a = rng.int(A);
-        b.actions[k * n + i] = a;
-      }
-    }
-  }
-  return b;
+  return randomEpisodes({ nAgents: n, obsDim: O, stateDim: S, nActions: A }, B, T, seed);
 }
 
 function learner(s: NetworkSpec, c: LearnerConfig): QLearner {

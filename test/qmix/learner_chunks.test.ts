@@ -3,32 +3,16 @@
 // holds the working memory of one share.
 
 import { describe, expect, it } from "vitest";
-import { type EpisodeBatch, emptyBatch } from "../../src/qmix/batch.ts";
 import { inputDim } from "../../src/qmix/inputs.ts";
 import { type LearnerConfig, QLearner } from "../../src/qmix/learner.ts";
 import { type NetworkSpec, buildNetworks } from "../../src/qmix/networks.ts";
 import { Rng } from "../../src/tensor/random.ts";
+import { randomBatch } from "../util/batches.ts";
 
 const n = 3, O = 5, S = 7, A = 4;
 const INPUTS = { lastAction: true, agentId: true };
 
-function batch(B: number, T: number, seed: number): EpisodeBatch {
-  const rng = new Rng(seed), b = emptyBatch({ nAgents: n, obsDim: O, stateDim: S, nActions: A }, B, T);
-  for (let k = 0; k < b.obs.length; k++) b.obs[k] = rng.normal();
-  for (let k = 0; k < b.state.length; k++) b.state[k] = rng.normal();
-  for (let k = 0; k < b.reward.length; k++) b.reward[k] = rng.normal();
-  b.availActions.fill(1);
-  for (let e = 0; e < B; e++) {
-    const len = 1 + rng.int(T);
-    for (let t = 0; t <= T; t++) {
-      const k = e * (T + 1) + t;
-      b.filled[k] = t < len ? 1 : 0;
-      b.terminated[k] = t === len - 1 && rng.uniform() < 0.5 ? 1 : 0;
-      for (let i = 0; i < n; i++) b.actions[k * n + i] = rng.int(A);
-    }
-  }
-  return b;
-}
+const batch = (B: number, T: number, seed: number) => randomBatch({ nAgents: n, obsDim: O, stateDim: S, nActions: A }, B, T, seed);
 
 const spec: NetworkSpec = { agent: "rnn", inputDim: inputDim(O, A, n, INPUTS), hidden: 16, nActions: A, mixer: "qmix", nAgents: n, stateDim: S, embedDim: 8, hypernetEmbed: 12, hypernetLayers: 2 };
 const config = (learnerChunks: number): LearnerConfig => ({
