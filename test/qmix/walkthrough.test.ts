@@ -19,7 +19,6 @@ import { backward, noGrad } from "../../src/autograd/tape.ts";
 import { makeEnv } from "../../src/envs/index.ts";
 import { maskedMeanSquare } from "../../src/nn/loss.ts";
 import { Adam } from "../../src/nn/optim.ts";
-import { emptyBatch, type EpisodeBatch } from "../../src/qmix/batch.ts";
 import { buildBatchInputs, inputDim } from "../../src/qmix/inputs.ts";
 import { type LearnerConfig, QLearner } from "../../src/qmix/learner.ts";
 import { type Mixer, QMixer, VDNMixer } from "../../src/qmix/mixers.ts";
@@ -29,6 +28,7 @@ import { randNormal, randUniform } from "../../src/tensor/create.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { Tensor } from "../../src/tensor/tensor.ts";
 import { walkthrough } from "../../examples/walkthrough.ts";
+import { randomBatch } from "../util/batches.ts";
 
 const RUNS = { seed: 0x2118, numRuns: 40 };
 const softplus = (x: number) => Math.log1p(Math.exp(x));
@@ -194,7 +194,7 @@ describe("QMIX from the paper to the code (docs/walkthrough.md)", () => {
       // Move the online networks away from the targets (θ ≠ θ⁻), as after some updates.
       const rng = new Rng(4);
       for (const [, p] of learner.namedParameters()) for (let k = 0; k < p.size; k++) p.data[k]! += 0.3 * rng.normal();
-      const batch = randomBatch(n, O, S, A, B, T, 5);
+      const batch = randomBatch({ nAgents: n, obsDim: O, stateDim: S, nActions: A }, B, T, 5);
       const { stats } = noGrad(() => learner.computeLoss(batch));
 
       // By hand, time-major rows t·B + b as the learner, from its online and target networks.
@@ -246,28 +246,3 @@ describe("QMIX from the paper to the code (docs/walkthrough.md)", () => {
     expect(text).toContain("per-agent argmax (1, 1)");
   });
 });
-
-/** Random episodes of different lengths, some ending in a terminal step, some actions unavailable. */
-function randomBatch(n: number, O: number, S: number, A: number, B: number, T: number, seed: number): EpisodeBatch {
-  const rng = new Rng(seed);
-  const b = emptyBatch({ nAgents: n, obsDim: O, stateDim: S, nActions: A }, B, T);
-  for (let k = 0; k < b.obs.length; k++) b.obs[k] = rng.normal();
-  for (let k = 0; k < b.state.length; k++) b.state[k] = rng.normal();
-  for (let k = 0; k < b.reward.length; k++) b.reward[k] = rng.normal();
-  for (let e = 0; e < B; e++) {
-    const len = 2 + rng.int(T - 1);
-    for (let t = 0; t <= T; t++) {
-      const k = e * (T + 1) + t;
-      b.filled[k] = t < len ? 1 : 0;
-      if (t === len - 1 && e % 2 === 0) b.terminated[k] = 1;
-      for (let i = 0; i < n; i++) {
-        const av = (k * n + i) * A;
-        for (let a = 0; a < A; a++) b.availActions[av + a] = a === 0 || rng.uniform() < 0.7 ? 1 : 0;
-        let a = rng.int(A);
-        while (!b.availActions[av + a]) a = rng.int(A);
-        b.actions[k * n + i] = a;
-      }
-    }
-  }
-  return b;
-}
