@@ -75,11 +75,11 @@ export function checkRunnerOptions(o: Record<string, unknown>, extra: readonly s
   if (typeof o.env !== "string") throw new ConfigError('getRunner: "env" is required: "mpe", "smaclite", "matrix" or a registered environment');
 }
 
-/** The presets of an environment, as the command line layers them: NAME, or for FAMILY/MAP, FAMILY then FAMILY_MAP. */
+/** The presets of an environment, as the command line layers them: NAME, or for FAMILY/MAP, FAMILY then FAMILY_map (the map in lower case: smaclite/MMM2 reads smaclite_mmm2). */
 export function presetNames(envName: string): string[] {
   const m = /^([\w.-]+)(?:\/([\w.-]+))?$/.exec(envName);
   if (m === null) return [];
-  return m[2] === undefined ? [m[1]!] : [m[1]!, `${m[1]}_${m[2]}`];
+  return m[2] === undefined ? [m[1]!] : [m[1]!, `${m[1]}_${m[2].toLowerCase()}`];
 }
 
 async function fetchText(path: string): Promise<string> {
@@ -89,7 +89,7 @@ async function fetchText(path: string): Promise<string> {
 }
 
 /** The presets the package ships (presets/*.json; test/qmix/get_runner.test.ts keeps this list in step with the folder). */
-export const SHIPPED_PRESETS: readonly string[] = ["nonmonotonic_3x3", "simple_spread_v3", "smaclite", "two_step"];
+export const SHIPPED_PRESETS: readonly string[] = ["nonmonotonic_3x3", "simple_spread_v3", "smaclite", "smaclite_mmm2", "two_step"];
 
 /** A shipped preset, fetched beside the package's code; other names have none. */
 async function fetchPreset(name: string): Promise<Record<string, unknown> | null> {
