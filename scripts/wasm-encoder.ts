@@ -33,6 +33,8 @@ export const simd = {
   i32x4Shl: 0xab, i32x4ShrS: 0xac, i32x4Add: 0xae, i32x4Sub: 0xb1,
   f32x4Abs: 0xe0, f32x4Neg: 0xe1, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7,
   f32x4Max: 0xe9, f32x4Pmin: 0xea, f32x4Pmax: 0xeb,
+  // relaxed SIMD
+  f32x4RelaxedMadd: 0x105,
 } as const;
 
 const BLOCK_VOID = 0x40;

@@ -2,6 +2,7 @@
 // The command line: train, eval, envs. Node-only (files, signals, progress);
 // everything it drives is the portable core.
 
+import "./wasm_features.ts";
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

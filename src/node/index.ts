@@ -1,4 +1,5 @@
 // The Node-only layer: the CLI, atomic file writes and the progress line.
+import "./wasm_features.ts";
 export { main } from "./cli.ts";
 export { writeFileAtomic } from "./files.ts";
 export { Progress, formatDuration } from "./progress.ts";

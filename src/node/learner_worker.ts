@@ -2,6 +2,7 @@
 // copy of the learner, fed through shared memory. Per job: take the weights,
 // compute the share's loss and gradients, write them back, raise the flag.
 
+import "./wasm_features.ts";
 import { workerData } from "node:worker_threads";
 import type { EpisodeBatch } from "../qmix/batch.ts";
 import { QLearner } from "../qmix/learner.ts";

@@ -11,6 +11,7 @@
 // Int32 flag that this thread waits on with Atomics.wait, so finish() blocks
 // without spinning and without the event loop.
 
+import "./wasm_features.ts";
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from "node:worker_threads";
 import type { EpisodeBatch } from "../qmix/batch.ts";
 import type { GradientHelper, HelperResult } from "../qmix/data_parallel.ts";

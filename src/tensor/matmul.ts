@@ -15,7 +15,7 @@
 // loops, so any m, k, n ≥ 0 works. Sums of k products are formed in double
 // and rounded once into C.
 
-import { wasmAvailable, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN } from "./wasm/backend.ts";
+import { wasmAvailable, wasmFused, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN } from "./wasm/backend.ts";
 
 /**
  * C[m,n] += A[m,k] · B[k,n].
@@ -240,9 +240,9 @@ export function matmulTN(A: Float32Array, B: Float32Array, C: Float32Array, m: n
   else jsMatmulTN(A, B, C, m, k, n, aOff, bOff, cOff);
 }
 
-/** Which kernels large products use: "wasm-simd" or "js". */
+/** Which kernels large products use: "wasm-simd-fma" (relaxed SIMD's fused multiply-add), "wasm-simd" or "js". */
 export function matmulBackend(): string {
-  return wasmAvailable() ? "wasm-simd" : "js";
+  return wasmAvailable() ? (wasmFused() ? "wasm-simd-fma" : "wasm-simd") : "js";
 }
 
 // ---- many tiny products ----

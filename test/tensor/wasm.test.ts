@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildKernels, generatedSource } from "../../scripts/build-wasm.ts";
+import { buildKernels, DEFAULTS, generatedSource } from "../../scripts/build-wasm.ts";
 import { decodeBase64 } from "../../src/tensor/wasm/base64.ts";
 import {
   wasmAvailable, wasmKernelExports, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN, wasmStatus,
@@ -40,11 +40,11 @@ function poison(): void {
  * Runs `kernel` on one case and returns the first problem, or null. The bar
  * is float32 accumulation: 1e-5 of the magnitude |C0| + Σ|a·b| per output.
  */
-function mismatch(layout: Layout, kernel: Kernel, { m, k, n, aOff, bOff, cOff, seed }: Case): string | null {
+function mismatch(layout: Layout, kernel: Kernel, { m, k, n, aOff, bOff, cOff, seed }: Case, poisonMemory = poison): string | null {
   const rng = new Rng(seed), pad = 5;
   const A = fill(aOff + m * k + pad, rng), B = fill(bOff + k * n + pad, rng), C = fill(cOff + m * n + pad, rng);
   const C0 = C.slice();
-  poison();
+  poisonMemory();
   kernel(A, B, C, m, k, n, aOff, bOff, cOff);
   const ref = new Float64Array(n), mag = new Float64Array(n);
   for (let i = 0; i < m; i++) {
@@ -156,7 +156,7 @@ describe.skipIf(!simd)("wasm SIMD kernels vs a float64 triple loop", () => {
 describe("wasm module and loader", () => {
   it("kernels.generated.ts is what scripts/build-wasm.ts emits now", () => {
     const path = new URL("../../src/tensor/wasm/kernels.generated.ts", import.meta.url);
-    expect(readFileSync(path, "utf8")).toBe(generatedSource(buildKernels()));
+    expect(readFileSync(path, "utf8")).toBe(generatedSource(buildKernels(), buildKernels({ ...DEFAULTS, fma: true })));
   });
 
   it("the base64 decoder round-trips any bytes", () => {
@@ -230,5 +230,65 @@ describe("wasm Linear with a fused ReLU", () => {
     // Only units 3 and 5 are on: each row passes g = 1 there, summed over 2 rows.
     expect(Array.from(db)).toEqual([0, 0, 0, 2, 0, 2, 0]);
     expect(Array.from(dW)).toEqual([0, 0, 0, 2, 0, 2, 0]);
+  });
+});
+
+// The relaxed-SIMD build (f32x4.relaxed_madd in the matmul tiles), which the
+// backend prefers where the runtime validates it: src/node/wasm_features.ts
+// turns on the V8 flag Node 20 needs, and a freshly imported backend picks
+// the fused kernels up unless QMIX_WASM_FMA=0. The same float64 bar as above.
+describe("wasm kernels with relaxed SIMD's fused multiply-add", () => {
+  const saved = process.env["QMIX_WASM_FMA"];
+  afterEach(() => {
+    if (saved === undefined) delete process.env["QMIX_WASM_FMA"]; else process.env["QMIX_WASM_FMA"] = saved;
+    vi.resetModules();
+  });
+  const fresh = async () => {
+    vi.resetModules();
+    await import("../../src/node/wasm_features.ts");
+    return import("../../src/tensor/wasm/backend.ts");
+  };
+
+  it.runIf(simd)("are used where relaxed SIMD validates, and pass every layout's property", async () => {
+    delete process.env["QMIX_WASM_FMA"];
+    const { relaxedSimdValidates } = await import("../../src/node/wasm_features.ts");
+    const b = await fresh();
+    if (!relaxedSimdValidates()) {
+      expect(b.wasmStatus()).toBe("available");
+      expect(b.wasmFused()).toBe(false);
+      return;
+    }
+    expect(b.wasmStatus()).toBe("available (relaxed SIMD fused multiply-add)");
+    expect(b.wasmFused()).toBe(true);
+    const poisonFused = () => { new Float32Array(b.wasmKernelExports()!.memory.buffer).fill(NaN); };
+    const layouts: Array<[Layout, Kernel]> = [["NN", b.wasmMatmulNN], ["NT", b.wasmMatmulNT], ["TN", b.wasmMatmulTN]];
+    for (const [layout, kernel] of layouts) {
+      fc.assert(fc.property(arbCase(70, 70, 70), (c) => mismatch(layout, kernel, c, poisonFused) === null), RUNS);
+      fc.assert(fc.property(arbCase(9, 600, 19, 200), (c) => mismatch(layout, kernel, c, poisonFused) === null), { ...RUNS, numRuns: 25 });
+    }
+    const dropsLastColumn: Kernel = (A, B, C, m, k, n, aOff = 0, bOff = 0, cOff = 0) => {
+      const before = C.slice();
+      b.wasmMatmulNN(A, B, C, m, k, n, aOff, bOff, cOff);
+      for (let i = 0; i < m; i++) C[cOff + i * n + n - 1] = before[cOff + i * n + n - 1]!;
+    };
+    expect(fc.check(fc.property(arbCase(70, 70, 70, 1), (c) => mismatch("NN", dropsLastColumn, c, poisonFused) === null), RUNS).failed).toBe(true);
+  });
+
+  it.runIf(simd)("QMIX_WASM_FMA=0 keeps the core SIMD kernels, which pass every layout's property too", async () => {
+    process.env["QMIX_WASM_FMA"] = "0";
+    const b = await fresh();
+    expect(b.wasmStatus()).toBe("available");
+    expect(b.wasmFused()).toBe(false);
+    const poisonCore = () => { new Float32Array(b.wasmKernelExports()!.memory.buffer).fill(NaN); };
+    const layouts: Array<[Layout, Kernel]> = [["NN", b.wasmMatmulNN], ["NT", b.wasmMatmulNT], ["TN", b.wasmMatmulTN]];
+    for (const [layout, kernel] of layouts) {
+      fc.assert(fc.property(arbCase(70, 70, 70), (c) => mismatch(layout, kernel, c, poisonCore) === null), RUNS);
+    }
+  });
+
+  it("any other QMIX_WASM_FMA value is refused, naming it and the allowed values", async () => {
+    process.env["QMIX_WASM_FMA"] = "yes";
+    const b = await fresh();
+    expect(() => b.wasmAvailable()).toThrow(/QMIX_WASM_FMA="yes" is not a switch; allowed: "0" \(core SIMD kernels\), "1" or unset/);
   });
 });

@@ -11,8 +11,16 @@
 //
 // The module is compiled synchronously on first use, not at import, so an
 // engine without WebAssembly SIMD (or with QMIX_BACKEND=js) pays nothing.
+//
+// Two builds of the same kernels ship: one with core SIMD only, and one whose
+// matmul multiply-adds are relaxed SIMD's f32x4.relaxed_madd (one fused
+// instruction where the machine has FMA, as x64 with AVX2 and arm64 do). The
+// fused one is used where the runtime validates it, unless QMIX_WASM_FMA=0;
+// its sums differ from the other's only in rounding (a product is not rounded
+// before it is added). Node 20 validates relaxed SIMD only behind a V8 flag,
+// which src/node/wasm_features.ts sets; Node 22, Deno and Chromium ship it.
 
-import { KERNELS_WASM_BASE64 } from "./kernels.generated.ts";
+import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from "./kernels.generated.ts";
 import { decodeBase64 } from "./base64.ts";
 
 /** The module's exports (ABI in scripts/build-wasm.ts); pointers are byte offsets. */
@@ -70,14 +78,22 @@ interface Engine { readonly ex: WasmKernelExports; heap: Float32Array }
 let engine: Engine | null | undefined; // undefined: not tried yet; null: unavailable
 let status = "not loaded yet";
 let enabled = true;
+let fused = false;
 
-function backendFromEnv(): string {
+function fromEnv(key: string): string {
   try {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    return env?.["QMIX_BACKEND"] ?? "";
+    return env?.[key] ?? "";
   } catch {
     return ""; // Deno without --allow-env throws on access: treat as unset.
   }
+}
+
+/** The relaxed-SIMD build of the kernels where the runtime validates it and QMIX_WASM_FMA allows it, else null. */
+function fmaBytes(W: WasmNamespace): Uint8Array | null {
+  if (fromEnv("QMIX_WASM_FMA") === "0") return null;
+  const bytes = decodeBase64(KERNELS_FMA_WASM_BASE64);
+  return W.validate(bytes) ? bytes : null;
 }
 
 function compile(): Engine | null {
@@ -85,9 +101,11 @@ function compile(): Engine | null {
   if (W === undefined) { status = "unavailable: this runtime has no WebAssembly"; return null; }
   try {
     if (!W.validate(SIMD_PROBE)) { status = "unavailable: this runtime's WebAssembly lacks SIMD (f32x4)"; return null; }
-    const instance = new W.Instance(new W.Module(decodeBase64(KERNELS_WASM_BASE64)), {});
+    const fma = fmaBytes(W);
+    const instance = new W.Instance(new W.Module(fma ?? decodeBase64(KERNELS_WASM_BASE64)), {});
     const ex = instance.exports as WasmKernelExports;
-    status = "available";
+    fused = fma !== null;
+    status = fused ? "available (relaxed SIMD fused multiply-add)" : "available";
     return { ex, heap: new Float32Array(ex.memory.buffer) };
   } catch (err) {
     status = `unavailable: compiling the kernels failed: ${err instanceof Error ? err.message : String(err)}`;
@@ -97,9 +115,13 @@ function compile(): Engine | null {
 
 function load(): Engine | null {
   if (engine !== undefined) return engine;
-  const choice = backendFromEnv();
+  const choice = fromEnv("QMIX_BACKEND");
   if (choice !== "" && choice !== "js" && choice !== "wasm") {
     throw new Error(`QMIX_BACKEND=${JSON.stringify(choice)} is not a backend; allowed: "js", "wasm" (or unset: wasm when available)`);
+  }
+  const fma = fromEnv("QMIX_WASM_FMA");
+  if (fma !== "" && fma !== "0" && fma !== "1") {
+    throw new Error(`QMIX_WASM_FMA=${JSON.stringify(fma)} is not a switch; allowed: "0" (core SIMD kernels), "1" or unset (the fused kernels where the runtime validates them)`);
   }
   if (choice === "js") {
     status = "disabled by QMIX_BACKEND=js";
@@ -120,6 +142,11 @@ export function wasmAvailable(): boolean {
 export function wasmStatus(): string {
   if (engine === undefined) { try { load(); } catch (err) { return err instanceof Error ? err.message : String(err); } }
   return enabled ? status : `disabled by setWasmEnabled(false) (${status})`;
+}
+
+/** True when the kernels in use are the relaxed-SIMD build (fused multiply-adds). Loads them on the first call. */
+export function wasmFused(): boolean {
+  return wasmAvailable() && fused;
 }
 
 /** Turns the backend off (or back on) at run time, e.g. to compare against the JS kernels. */
