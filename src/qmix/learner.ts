@@ -18,7 +18,8 @@ import { type EpisodeBatch, validateBatch } from "./batch.ts";
 import type { QMixConfig } from "./config.ts";
 import { type InputOptions, buildBatchInputs, inputDim } from "./inputs.ts";
 import type { Mixer } from "./mixers.ts";
-import { type GradientHelper, episodeShares, sharedGradients, sliceBatch } from "./data_parallel.ts";
+import { type GradientHelper, episodeShares, sharedGradients } from "./data_parallel.ts";
+import { gatherEpisodes, longestFirst, shareSteps, stepsNeeded } from "./length_shares.ts";
 import { buildMask, lambdaTargets, nextActionValues, oneStepTargets } from "./targets.ts";
 import { ArrayPool, scratch } from "../tensor/pool.ts";
 
@@ -58,6 +59,8 @@ export class QLearner {
   private readonly pool = new ArrayPool();
   /** learnerChunks' gradient sums, one per online parameter (made on the first chunked update). */
   private chunkGrads: Float32Array[] | null = null;
+  /** learnerChunks: the arrays each share is copied into, kept from update to update. */
+  private shareScratch: EpisodeBatch | null = null;
 
   /** Floats the update's array pool holds between updates (for memory diagnostics). */
   get pooledFloats(): number {
@@ -184,21 +187,28 @@ export class QLearner {
    * updates reuse them; parameters' .grad stay readable until the next update.
    */
   train(batch: EpisodeBatch, episode: number): LearnerStats {
-    const chunks = this.config.learnerChunks ?? 1;
-    const cuts = chunks > 1 ? episodeShares(batch, chunks - 1) : null;
-    if (cuts === null) return this.pool.run(() => this.update(batch, episode));
-    return this.chunkedUpdate(batch, episode, cuts);
+    const chunks = Math.min(this.config.learnerChunks ?? 1, batch.B);
+    if (chunks > 1) {
+      // Longest first, so each share is padded only as far as its own episodes need (length_shares.ts).
+      const need = stepsNeeded(batch), order = longestFirst(need);
+      const cuts = [0];
+      for (let k = 1; k <= chunks; k++) cuts.push(Math.round((k * batch.B) / chunks));
+      // A share whose longest episode has no counted step has nothing to learn from: then the whole batch at once.
+      if (cuts.slice(0, -1).every((c) => need[order[c]!]! > 0)) return this.chunkedUpdate(batch, episode, order, need, cuts);
+    }
+    return this.pool.run(() => this.update(batch, episode));
   }
 
   /**
-   * learnerChunks: the batch's episodes [cuts[k], cuts[k+1]) one share after
-   * another (each split over the gradient helpers, if any), each in its own
-   * pool run, so each reuses the arrays of the one before and the update
-   * needs the working memory of one share. Their
-   * gradients add up as the threads' shares do, g = Σ wₖ gₖ / Σ wₖ, into
-   * arrays of the learner's own; then the one clip, step and target update.
+   * learnerChunks: the episodes order[cuts[k] .. cuts[k+1]) one share after
+   * another (each split over the gradient helpers, if any), each copied out
+   * and cut to its own longest episode, each in its own pool run, so each
+   * reuses the arrays of the one before and the update needs the working
+   * memory of one share. Their gradients add up as the threads' shares do,
+   * g = Σ wₖ gₖ / Σ wₖ, into arrays of the learner's own; then the one clip,
+   * step and target update.
    */
-  private chunkedUpdate(batch: EpisodeBatch, episode: number, cuts: number[]): LearnerStats {
+  private chunkedUpdate(batch: EpisodeBatch, episode: number, order: Int32Array, need: Int32Array, cuts: number[]): LearnerStats {
     validateBatch(batch, this.config);
     const acc = (this.chunkGrads ??= this.named.map(([, p]) => new Float32Array(p.size)));
     for (const a of acc) a.fill(0);
@@ -208,7 +218,9 @@ export class QLearner {
     for (let k = 0; k + 1 < cuts.length; k++) {
       const { stats: s, weight: w } = this.pool.run(() => {
         this.optimizer.zeroGrad();
-        const share = sliceBatch(batch, cuts[k]!, cuts[k + 1]!);
+        const episodes = order.subarray(cuts[k]!, cuts[k + 1]!);
+        const { share, scratch: kept } = gatherEpisodes(batch, episodes, shareSteps(episodes, need), this.shareScratch);
+        this.shareScratch = kept;
         // With gradient helpers, each share is itself split over the threads.
         const split = episodeShares(share, this.helpers.length);
         const r = split === null
