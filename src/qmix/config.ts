@@ -112,10 +112,11 @@ export interface QMixConfig {
   learnerThreads: number;
   /**
    * Consecutive shares of episodes each update's batch is taken in on this
-   * thread, their gradients combined as the threads' shares are (weighted by
-   * their masked steps): the same update up to float rounding, with the
-   * working memory of one share. Runs with equal seeds match byte for byte
-   * only at equal counts. [1]
+   * thread, longest first, each padded only as far as its own episodes need
+   * (src/qmix/length_shares.ts), their gradients combined as the threads'
+   * shares are (weighted by their masked steps): the same update up to float
+   * rounding, with the working memory of one share and less padding. Runs
+   * with equal seeds match byte for byte only at equal counts. [1]
    */
   learnerChunks: number;
   /** Environment steps to train for. [2,050,000, pymarl default.yaml t_max] */
