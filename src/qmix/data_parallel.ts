@@ -47,6 +47,13 @@ export function sliceBatch(batch: EpisodeBatch, b0: number, b1: number): Episode
   };
 }
 
+/** Boundaries [0, e₁, …, B] of `parts` consecutive shares of B episodes, as even as whole episodes allow. */
+export function evenCuts(B: number, parts: number): number[] {
+  const cuts = [0];
+  for (let p = 1; p <= parts; p++) cuts.push(Math.round((p * B) / parts));
+  return cuts;
+}
+
 /**
  * Episode boundaries [0, e₁, …, B] for this thread and `helpers` helpers, or
  * null when there is nothing to share or some share would have no valid step
@@ -55,8 +62,7 @@ export function sliceBatch(batch: EpisodeBatch, b0: number, b1: number): Episode
 export function episodeShares(batch: EpisodeBatch, helpers: number): number[] | null {
   const parts = Math.min(helpers + 1, batch.B);
   if (parts < 2) return null;
-  const cuts = [0];
-  for (let p = 1; p <= parts; p++) cuts.push(Math.round((p * batch.B) / parts));
+  const cuts = evenCuts(batch.B, parts);
   const T1 = batch.T + 1;
   for (let p = 0; p < parts; p++) {
     let any = false;

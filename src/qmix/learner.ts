@@ -18,7 +18,7 @@ import { type EpisodeBatch, validateBatch } from "./batch.ts";
 import type { QMixConfig } from "./config.ts";
 import { type InputOptions, buildBatchInputs, inputDim } from "./inputs.ts";
 import type { Mixer } from "./mixers.ts";
-import { type GradientHelper, episodeShares, sharedGradients } from "./data_parallel.ts";
+import { type GradientHelper, episodeShares, evenCuts, sharedGradients } from "./data_parallel.ts";
 import { gatherEpisodes, longestFirst, shareSteps, stepsNeeded } from "./length_shares.ts";
 import { buildMask, lambdaTargets, nextActionValues, oneStepTargets } from "./targets.ts";
 import { ArrayPool, scratch } from "../tensor/pool.ts";
@@ -191,8 +191,7 @@ export class QLearner {
     if (chunks > 1) {
       // Longest first, so each share is padded only as far as its own episodes need (length_shares.ts).
       const need = stepsNeeded(batch), order = longestFirst(need);
-      const cuts = [0];
-      for (let k = 1; k <= chunks; k++) cuts.push(Math.round((k * batch.B) / chunks));
+      const cuts = evenCuts(batch.B, chunks);
       // A share whose longest episode has no counted step has nothing to learn from: then the whole batch at once.
       if (cuts.slice(0, -1).every((c) => need[order[c]!]! > 0)) return this.chunkedUpdate(batch, episode, order, need, cuts);
     }

@@ -78,17 +78,15 @@ export function gatherEpisodes(
     terminated: scratch.terminated.subarray(0, L),
     filled: scratch.filled.subarray(0, L),
   };
+  // Each field's steps of one episode are contiguous: one copy per field and episode.
+  const fields: Array<[Float32Array | Uint8Array | Int32Array, Float32Array | Uint8Array | Int32Array, number]> = [
+    [share.obs, batch.obs, n * O], [share.state, batch.state, S], [share.availActions, batch.availActions, n * A],
+    [share.actions, batch.actions, n], [share.reward, batch.reward, 1], [share.terminated, batch.terminated, 1],
+    [share.filled, batch.filled, 1],
+  ];
   for (let i = 0; i < B; i++) {
     const s0 = episodes[i]! * srcT1, d0 = i * T1;
-    const copy = <X extends Float32Array | Uint8Array | Int32Array>(dst: X, src: X, width: number) =>
-      dst.set(src.subarray(s0 * width, (s0 + T1) * width), d0 * width);
-    copy(share.obs, batch.obs, n * O);
-    copy(share.state, batch.state, S);
-    copy(share.availActions, batch.availActions, n * A);
-    copy(share.actions, batch.actions, n);
-    copy(share.reward, batch.reward, 1);
-    copy(share.terminated, batch.terminated, 1);
-    copy(share.filled, batch.filled, 1);
+    for (const [dst, src, w] of fields) dst.set(src.subarray(s0 * w, (s0 + T1) * w), d0 * w);
   }
   return { share, scratch };
 }
