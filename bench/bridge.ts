@@ -21,9 +21,9 @@ import "../src/envs/index.ts";
 import type { MultiAgentEnv, StepResult } from "../src/envs/env.ts";
 import { TwoStepEnv } from "../src/envs/two_step.ts";
 import { makeEnvWithProcess, ProcessEnv } from "../src/node/process_env.ts";
-import { resolveConfig } from "../src/qmix/config.ts";
-import { trainLoop } from "../src/qmix/loop.ts";
-import { Trainer } from "../src/qmix/trainer.ts";
+import { resolveConfig } from "../src/train/config.ts";
+import { trainLoop } from "../src/train/loop.ts";
+import { Trainer } from "../src/train/trainer.ts";
 import { environment, fixed, hasFlag, measureInterleaved, option, table } from "./util.ts";
 
 const ROOT = join(import.meta.dirname, "..");

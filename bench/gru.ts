@@ -1,4 +1,4 @@
-// Workload: the QMIX agent's GRU (QMIX.md §7: R = 32 episodes × 3 agents = 96
+// Workload: the QMIX agent's GRU (the "qmix-spread update" of bench/README.md: R = 32 episodes × 3 agents = 96
 // rows, input = hidden = 64), with every input and parameter requiring grad
 // except in the no-grad case:
 //   gruCell      one step: x [96, 64], h [96, 64] → h' [96, 64], fwd+bwd

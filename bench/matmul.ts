@@ -1,4 +1,4 @@
-// Workload: the matrix products of one "qmix-spread" update (QMIX.md §7:
+// Workload: the matrix products of one "qmix-spread" update (bench/README.md:
 // B = 32 episodes, n = 3 agents, 26 steps, agent input 26, H = 64, state 54,
 // hypernet hidden 64, embed 32). Each shape is a Linear rows×in → out, timed
 // in the three layouts `linear` and `gruSequence` call:

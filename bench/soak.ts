@@ -24,10 +24,10 @@ import "../src/envs/index.ts";
 import { saveCheckpoint } from "../src/node/files.ts";
 import { workerGradientHelpers } from "../src/node/parallel.ts";
 import { presetLayers } from "../src/node/presets.ts";
-import { encodeBufferParts, encodeModel } from "../src/qmix/checkpoint.ts";
-import { parseAssignment, resolveConfig } from "../src/qmix/config.ts";
-import { trainLoop } from "../src/qmix/loop.ts";
-import { Trainer } from "../src/qmix/trainer.ts";
+import { encodeBufferParts, encodeModel } from "../src/train/checkpoint.ts";
+import { parseAssignment, resolveConfig } from "../src/train/config.ts";
+import { trainLoop } from "../src/train/loop.ts";
+import { Trainer } from "../src/train/trainer.ts";
 import { environment, hasFlag, option } from "./util.ts";
 
 const steps = option("--steps", 1_000_000);

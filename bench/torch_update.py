@@ -1,6 +1,6 @@
 """One QMIX training update in PyTorch, timed: the side-by-side for bench/update.ts.
 
-Workload (QMIX.md §7, "qmix-spread update"): n = 3 agents, O = 18, A = 5, S = 54,
+Workload ("qmix-spread update", bench/README.md): n = 3 agents, O = 18, A = 5, S = 54,
 agent input 26 (obs + one-hot last action + one-hot id), GRU H = 64, mixing
 embed E = 32, hypernet K = 64, B = 32 episodes of T = 25 transitions (26 steps),
 every step filled, no termination, every action available; double Q,
@@ -36,7 +36,7 @@ p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (d
 p.add_argument("--updates", type=int, default=40, help="timed updates")
 p.add_argument("--warmup", type=int, default=5, help="untimed updates first")
 p.add_argument("--seed", type=int, default=0)
-p.add_argument("--workload", choices=["spread", "2s3z"], default="spread", help="spread: QMIX.md §7; 2s3z: 5 agents, obs 80, 11 actions, state 120, T 120")
+p.add_argument("--workload", choices=["spread", "2s3z"], default="spread", help="spread: the qmix-spread update of bench/README.md; 2s3z: 5 agents, obs 80, 11 actions, state 120, T 120")
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)

@@ -17,9 +17,9 @@
 
 import { workerGradientHelpers } from "../src/node/parallel.ts";
 import "../src/envs/index.ts";
-import { parseAssignment, resolveConfig } from "../src/qmix/config.ts";
-import { trainLoop } from "../src/qmix/loop.ts";
-import { Trainer } from "../src/qmix/trainer.ts";
+import { parseAssignment, resolveConfig } from "../src/train/config.ts";
+import { trainLoop } from "../src/train/loop.ts";
+import { Trainer } from "../src/train/trainer.ts";
 import { presetLayers } from "../src/node/presets.ts";
 import { environment, hasFlag, option } from "./util.ts";
 

@@ -1,6 +1,6 @@
 // Benchmark: one QMIX training update, milliseconds per update.
 //
-// Workload (QMIX.md §7, "qmix-spread update"): n = 3 agents, O = 18, A = 5,
+// Workload ("qmix-spread update", bench/README.md): n = 3 agents, O = 18, A = 5,
 // S = 54, agent input 26 (obs + one-hot last action + one-hot id), GRU H = 64,
 // mixing embed E = 32, hypernet K = 64 (two-layer hypernetworks), B = 32
 // episodes of T = 25 transitions (26 steps of observations); double Q,
@@ -273,7 +273,7 @@ function main(): void {
   const { learner, batch } = makeLearner(1, learnerThreads);
   const ourName = `qmix-ts (${matmulBackend()}, ${learnerThreads} thread${learnerThreads === 1 ? "" : "s"})`;
 
-  say(`${WORKLOAD === "spread" ? "qmix-spread update (QMIX.md §7)" : "qmix 2s3z update (SMAClite 2s3z shapes)"}: n=${W.n} O=${W.O} A=${W.A} S=${W.S} in=${D} H=${W.H} E=${W.E} K=${W.K} B=${W.B} T=${W.T}; double Q, RMSprop, clip 10`);
+  say(`${WORKLOAD === "spread" ? "qmix-spread update (bench/README.md)" : "qmix 2s3z update (SMAClite 2s3z shapes)"}: n=${W.n} O=${W.O} A=${W.A} S=${W.S} in=${D} H=${W.H} E=${W.E} K=${W.K} B=${W.B} T=${W.T}; double Q, RMSprop, clip 10`);
   say(`${fixed(flops.total / 1e6, 1)} MFLOP per update (agent pass ${fixed(flops.agentPass / 1e6, 1)}, mixer pass ${fixed(flops.mixerPass / 1e6, 1)}; ×4 each); ${environment()}`);
 
   if (hasFlag("--breakdown")) {

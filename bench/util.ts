@@ -122,7 +122,7 @@ export function environment(): string {
 /** The three product layouts of a Linear: forward (NT), input gradient (NN), weight gradient (TN). */
 export type Layout = "NT" | "NN" | "TN";
 
-/** The Linear shapes of one QMIX update (QMIX.md §7), rows × in → out. */
+/** The Linear shapes of one QMIX update (bench/README.md), rows × in → out. */
 export const HOT_LINEAR_SHAPES: ReadonlyArray<{ name: string; rows: number; inp: number; out: number }> = [
   { name: "fc1, one step", rows: 96, inp: 26, out: 64 },
   { name: "GRU hidden, one step", rows: 96, inp: 64, out: 192 },

@@ -24,7 +24,7 @@ import { makeEnv } from "../src/envs/registry.ts";
 import type { MultiAgentEnv } from "../src/envs/env.ts";
 import { SimpleSpreadEnv } from "../src/envs/simple_spread.ts";
 import { wrapTimestep } from "../src/envs/timestep.ts";
-import { readConfig } from "../src/qmix/checkpoint.ts";
+import { readConfig } from "../src/train/checkpoint.ts";
 import { DecentralisedPolicy } from "../src/qmix/policy.ts";
 import { Rng } from "../src/tensor/random.ts";
 

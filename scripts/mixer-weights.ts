@@ -12,9 +12,9 @@ import { readFileSync } from "node:fs";
 import { backward, noGrad } from "../src/autograd/tape.ts";
 import "../src/envs/index.ts";
 import { decodeSafetensors } from "../src/nn/safetensors.ts";
-import { readConfig } from "../src/qmix/checkpoint.ts";
+import { readConfig } from "../src/train/checkpoint.ts";
 import { buildBatchInputs } from "../src/qmix/inputs.ts";
-import { Trainer } from "../src/qmix/trainer.ts";
+import { Trainer } from "../src/train/trainer.ts";
 import { Rng } from "../src/tensor/random.ts";
 import { Tensor } from "../src/tensor/tensor.ts";
 

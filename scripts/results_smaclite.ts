@@ -12,8 +12,8 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { curveSvg, type Series } from "../src/qmix/curve.ts";
-import type { Metrics } from "../src/qmix/loop.ts";
+import { curveSvg, type Series } from "../src/train/curve.ts";
+import type { Metrics } from "../src/train/loop.ts";
 
 const [prefix, ...dirs] = process.argv.slice(2);
 if (!prefix || dirs.length === 0) {

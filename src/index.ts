@@ -3,4 +3,6 @@ export * from "./tensor/index.ts";
 export * from "./autograd/index.ts";
 export * from "./nn/index.ts";
 export * from "./qmix/index.ts";
+export * from "./train/index.ts";
+export * from "./xuance/index.ts";
 export * from "./envs/index.ts";

@@ -1,4 +1,4 @@
-// The environment interface of QMIX.md §5, pymarl / SMAC style. Arrays are
+// The environment interface, pymarl's (envs/multiagentenv.py) and SMAC's. Arrays are
 // plain typed arrays so the core stays free of the tensor engine here and an
 // environment costs nothing to write.
 

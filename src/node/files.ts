@@ -7,7 +7,7 @@
 
 import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { CheckpointError, bufferMismatch, readConfig } from "../qmix/checkpoint.ts";
+import { CheckpointError, bufferMismatch, readConfig } from "../train/checkpoint.ts";
 
 export const MODEL_FILE = "model.safetensors";
 export const BUFFER_FILE = "buffer.safetensors";

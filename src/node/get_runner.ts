@@ -6,10 +6,10 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ConfigError } from "../qmix/config.ts";
-import { checkRunnerOptions, type GetRunnerOptions, loadConfig as portableLoadConfig, type LoadConfigOptions, resolveRunConfig, Runner, type RunSummary } from "../qmix/get_runner.ts";
-import type { QMixConfig } from "../qmix/config.ts";
-import type { EvalResult } from "../qmix/trainer.ts";
+import { ConfigError } from "../train/config.ts";
+import { checkRunnerOptions, type GetRunnerOptions, loadConfig as portableLoadConfig, type LoadConfigOptions, resolveRunConfig, Runner, type RunSummary } from "../xuance/get_runner.ts";
+import type { QMixConfig } from "../train/config.ts";
+import type { EvalResult } from "../train/trainer.ts";
 import { workerGradientHelpers } from "./parallel.ts";
 import { readPreset } from "./presets.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError } from "../qmix/config.ts";
-import { presetNames } from "../qmix/get_runner.ts";
+import { ConfigError } from "../train/config.ts";
+import { presetNames } from "../xuance/get_runner.ts";
 
 const PRESETS = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "presets");
 

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { MultiAgentEnv } from "../envs/env.ts";
-import type { QMixConfig } from "../qmix/config.ts";
-import { QMixAgents as PortableAgents, makeEnvs as portableMakeEnvs, type ModelStore, type QMixAgentsOptions } from "../qmix/qmix_agents.ts";
+import type { QMixConfig } from "../train/config.ts";
+import { QMixAgents as PortableAgents, makeEnvs as portableMakeEnvs, type ModelStore, type QMixAgentsOptions } from "../xuance/qmix_agents.ts";
 import { writeFileAtomic } from "./files.ts";
 import { workerGradientHelpers } from "./parallel.ts";
 import { makeEnvWithProcess } from "./process_env.ts";

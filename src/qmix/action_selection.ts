@@ -1,5 +1,5 @@
-// ε-greedy per agent over available actions (QMIX.md §4, pymarl's
-// EpsilonGreedyActionSelector): with probability ε a uniform random
+// ε-greedy per agent over available actions (pymarl's
+// components/action_selectors.py, EpsilonGreedyActionSelector): with probability ε a uniform random
 // available action, otherwise the greedy one among the available.
 
 import type { Rng } from "../tensor/random.ts";

@@ -1,4 +1,5 @@
-// Agent networks, one set of parameters shared by all agents (QMIX.md §2).
+// Agent networks, one set of parameters shared by all agents (pymarl's
+// modules/agents/rnn_agent.py).
 // Both take all rows of all steps at once: `unroll` maps inputs [T, R, in]
 // to Qs [T, R, A] with R = episodes·agents rows per step.
 

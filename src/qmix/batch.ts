@@ -1,4 +1,5 @@
-// An episode batch, laid out as QMIX.md §3: B episodes padded to T+1 steps.
+// An episode batch, laid out as pymarl's EpisodeBatch (components/
+// episode_buffer.py): B episodes padded to T+1 steps.
 // Plain typed arrays, batch-major ([B, T+1, ...]), as the buffer stores them.
 
 export interface BatchSizes {

@@ -1,4 +1,5 @@
-// The episode replay buffer (QMIX.md §4): a ring of whole episodes, sampled
+// The episode replay buffer (pymarl's ReplayBuffer, components/
+// episode_buffer.py): a ring of whole episodes, sampled
 // B distinct episodes at a time, uniformly, as pymarl does. Each episode is
 // kept at the length it filled (not padded to the episode limit) and packed
 // into one byte block, losslessly:

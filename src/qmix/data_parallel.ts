@@ -4,10 +4,17 @@
 
 import type { Tensor } from "../tensor/tensor.ts";
 import type { EpisodeBatch } from "./batch.ts";
-import type { LearnerStats } from "./learner.ts";
 
 /** Loss statistics of a batch or a share of one (the gradient norm comes later, from the combined gradients). */
-export type ShareStats = Omit<LearnerStats, "gradNorm">;
+export interface ShareStats {
+  loss: number;
+  /** Masked mean of |Q_tot − y|. */
+  tdErrorAbs: number;
+  /** Masked mean of Q_tot over the batch. */
+  qTotMean: number;
+  /** Masked mean of the targets y. */
+  targetMean: number;
+}
 
 /** What a gradient helper returns for its share of a batch. */
 export interface HelperResult {

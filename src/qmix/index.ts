@@ -1,4 +1,8 @@
-// Everything in src/qmix: agents, mixers, learner, buffer, runner, trainer.
+// QMIX itself (Rashid et al. 2018), pymarl's modules/, learners/ and
+// components/ in one folder: the agent networks, the mixers and their
+// monotonicity, the agents' inputs, the TD targets, the learner and its
+// data-parallel split, the episode batch and replay buffer, ε-greedy action
+// selection and the deployed policy. What runs it is in src/train.
 export * from "./agents.ts";
 export * from "./mixers.ts";
 export * from "./monotonicity.ts";
@@ -11,16 +15,3 @@ export * from "./networks.ts";
 export * from "./action_selection.ts";
 export * from "./buffer.ts";
 export * from "./policy.ts";
-export * from "./runner.ts";
-export * from "./config.ts";
-export * from "./trainer.ts";
-export * from "./loop.ts";
-export * from "./checkpoint.ts";
-export * from "./qtot_table.ts";
-export * from "./curve.ts";
-export * from "./yaml.ts";
-export * from "./xuance_config.ts";
-export * from "./xuance_envs.ts";
-export * from "./config_file.ts";
-export * from "./qmix_agents.ts";
-export * from "./get_runner.ts";

@@ -1,6 +1,7 @@
 // What an agent network sees at each step: its observation ⊕ one-hot of its
-// previous action (zeros at t = 0) ⊕ one-hot of its id (QMIX.md §2; pymarl's
-// obs_last_action and obs_agent_id, each switchable).
+// previous action (zeros at t = 0) ⊕ one-hot of its id (pymarl's
+// controllers/basic_controller.py _build_inputs: obs_last_action and
+// obs_agent_id, each switchable).
 
 import { floats } from "../tensor/pool.ts";
 

@@ -15,32 +15,49 @@ import { Adam, type Optimizer, RMSprop, clipGradNorm } from "../nn/optim.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type { AgentNetwork } from "./agents.ts";
 import { type EpisodeBatch, validateBatch } from "./batch.ts";
-import type { QMixConfig } from "./config.ts";
 import { type InputOptions, buildBatchInputs, inputDim } from "./inputs.ts";
 import type { Mixer } from "./mixers.ts";
-import { type GradientHelper, episodeShares, evenCuts, sharedGradients } from "./data_parallel.ts";
+import { type GradientHelper, type ShareStats, episodeShares, evenCuts, sharedGradients } from "./data_parallel.ts";
 import { gatherEpisodes, longestFirst, shareSteps, stepsNeeded } from "./length_shares.ts";
 import { buildMask, lambdaTargets, nextActionValues, oneStepTargets } from "./targets.ts";
 import { ArrayPool, scratch } from "../tensor/pool.ts";
 
-/** What the learner needs: the sizes, the input options, and the learning settings of the run's config (documented there). */
-export type LearnerConfig = {
+/**
+ * What the learner needs: the sizes, the input options, and the learning
+ * settings. A run's config (src/train/config.ts) carries these under the same
+ * names, with their defaults and sources.
+ */
+export interface LearnerConfig {
   nAgents: number;
   nActions: number;
   obsDim: number;
   stateDim: number;
   inputs: InputOptions;
-} & Pick<QMixConfig, "gamma" | "doubleQ" | "gradNormClip" | "optimizer" | "lr" | "optimAlpha" | "optimEps"
-  | "targetUpdateInterval" | "targetTau" | "tdLambda" | "halfLoss"> & Partial<Pick<QMixConfig, "learnerChunks">>;
+  /** Discount γ. */
+  gamma: number;
+  /** Double Q: the online network picks the next action, the target network values it. */
+  doubleQ: boolean;
+  /** Global gradient-norm clip. */
+  gradNormClip: number;
+  optimizer: "rmsprop" | "adam";
+  lr: number;
+  /** RMSprop α. */
+  optimAlpha: number;
+  /** RMSprop ε. */
+  optimEps: number;
+  /** Hard target update period in episodes. */
+  targetUpdateInterval: number;
+  /** Soft target update τ per update (0 = hard updates). */
+  targetTau: number;
+  /** TD(λ) (0 = one-step targets). */
+  tdLambda: number;
+  /** 0.5 factor on the loss. */
+  halfLoss: boolean;
+  /** Consecutive shares one update's batch is taken in, longest episodes first (src/qmix/length_shares.ts). [1] */
+  learnerChunks?: number;
+}
 
-export interface LearnerStats {
-  loss: number;
-  /** Masked mean of |Q_tot − y|. */
-  tdErrorAbs: number;
-  /** Masked mean of Q_tot over the batch. */
-  qTotMean: number;
-  /** Masked mean of the targets y. */
-  targetMean: number;
+export interface LearnerStats extends ShareStats {
   /** Global gradient norm before clipping. */
   gradNorm: number;
 }
@@ -122,7 +139,7 @@ export class QLearner {
   }
 
   /** The loss and its gradients without an optimizer step (the gradients stay in `.grad`). */
-  computeLoss(batch: EpisodeBatch): { loss: Tensor; stats: Omit<LearnerStats, "gradNorm">; weight: number; forward: LearnerForward } {
+  computeLoss(batch: EpisodeBatch): { loss: Tensor; stats: ShareStats; weight: number; forward: LearnerForward } {
     const c = this.config;
     validateBatch(batch, c);
     const { B, T, nAgents: n, nActions: A } = batch;
@@ -249,7 +266,7 @@ export class QLearner {
    * parameters' .grad, nothing applied. Pooled like train(): the gradients
    * stay valid until the next call.
    */
-  lossAndGradients(batch: EpisodeBatch): { stats: Omit<LearnerStats, "gradNorm">; weight: number } {
+  lossAndGradients(batch: EpisodeBatch): { stats: ShareStats; weight: number } {
     return this.pool.run(() => {
       this.optimizer.zeroGrad();
       return this.gradients(batch);
@@ -257,7 +274,7 @@ export class QLearner {
   }
 
   /** Loss and backward into .grad (unpooled; callers clear .grad first). */
-  private gradients(batch: EpisodeBatch): { stats: Omit<LearnerStats, "gradNorm">; weight: number } {
+  private gradients(batch: EpisodeBatch): { stats: ShareStats; weight: number } {
     const { loss, stats, weight } = this.computeLoss(batch);
     backward(loss);
     return { stats, weight };
@@ -267,7 +284,7 @@ export class QLearner {
     const shares = episodeShares(batch, this.helpers.length);
     // Before the loss: the previous update's .grad arrays belong to the pool again.
     this.optimizer.zeroGrad();
-    let stats: Omit<LearnerStats, "gradNorm">;
+    let stats: ShareStats;
     if (shares === null) {
       stats = this.gradients(batch).stats;
     } else {
@@ -280,7 +297,7 @@ export class QLearner {
   }
 
   /** Clip the gradients in .grad, step the optimizer, update the targets. */
-  private apply(stats: Omit<LearnerStats, "gradNorm">, episode: number): LearnerStats {
+  private apply(stats: ShareStats, episode: number): LearnerStats {
     const params = this.named.map(([, p]) => p);
     const gradNorm = clipGradNorm(params, this.config.gradNormClip);
     if (!Number.isFinite(gradNorm)) {
@@ -343,7 +360,7 @@ export interface LearnerForward {
   mask: Float32Array;
 }
 
-function nonFiniteLoss(s: Omit<LearnerStats, "gradNorm">): NonFiniteError {
+function nonFiniteLoss(s: ShareStats): NonFiniteError {
   return new NonFiniteError(`QLearner: the loss is ${s.loss} (Q_tot mean ${s.qTotMean}, target mean ${s.targetMean}); training stopped before the parameters were touched`);
 }
 

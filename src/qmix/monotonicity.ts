@@ -5,7 +5,6 @@
 import { noGrad } from "../autograd/tape.ts";
 import { decodeSafetensors } from "../nn/safetensors.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import type { QMixConfig } from "./config.ts";
 import { type Mixer, QMixer, VDNMixer } from "./mixers.ts";
 
 /** The mixing network of (4) for one state s: every weight already through |·|. */
@@ -98,7 +97,7 @@ export function mixerGradients(mixer: Mixer, qs: ArrayLike<number>, states: Arra
  * the agent's weights), or null when the file holds none (a team saved as a
  * policy alone) or its config has no mixer.
  */
-export function mixerFromBytes(bytes: Uint8Array, config: Pick<QMixConfig, "mixer" | "mixingEmbedDim" | "hypernetEmbed" | "hypernetLayers">, nAgents: number, stateDim: number): Mixer | null {
+export function mixerFromBytes(bytes: Uint8Array, config: { mixer: string; mixingEmbedDim: number; hypernetEmbed: number; hypernetLayers: 1 | 2 }, nAgents: number, stateDim: number): Mixer | null {
   const { tensors } = decodeSafetensors(bytes);
   if (config.mixer === "vdn") return new VDNMixer(nAgents);
   if (config.mixer !== "qmix" || ![...tensors.keys()].some((k) => k.startsWith("mixer."))) return null;

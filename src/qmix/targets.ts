@@ -1,4 +1,5 @@
-// The TD targets of QMIX.md §3, computed on plain arrays: nothing here is
+// The TD targets (docs/walkthrough.md, equation (7); pymarl's
+// learners/q_learner.py and pymarl2's TD(λ) in utils/rl_utils.py), computed on plain arrays: nothing here is
 // differentiated (targets are constants in the loss). All arrays are
 // time-major: step t of episode b is at t·B + b.
 

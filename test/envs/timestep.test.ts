@@ -8,9 +8,9 @@ import "../../src/envs/index.ts";
 import type { MultiAgentEnv } from "../../src/envs/env.ts";
 import { makeEnv } from "../../src/envs/registry.ts";
 import { ObsTimestep, StateTimestep, wrapTimestep } from "../../src/envs/timestep.ts";
-import { DEFAULT_CONFIG, mergeConfig } from "../../src/qmix/config.ts";
+import { DEFAULT_CONFIG, mergeConfig } from "../../src/train/config.ts";
 import { Rng } from "../../src/tensor/random.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 
 describe("StateTimestep", () => {
   it("appends t / limit to the state and passes observations, actions and rewards through", () => {

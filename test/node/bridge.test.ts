@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
 import { envSlug, makeEnvWithProcess, ProcessEnv, ProcessEnvError, splitCommand } from "../../src/node/process_env.ts";
-import { resolveConfig } from "../../src/qmix/config.ts";
-import { trainLoop } from "../../src/qmix/loop.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { resolveConfig } from "../../src/train/config.ts";
+import { trainLoop } from "../../src/train/loop.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const PY = join(ROOT, "bridges", "python");

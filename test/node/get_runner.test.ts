@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { BenchmarkResult, RunSummary } from "../../src/qmix/get_runner.ts";
-import type { EvalResult } from "../../src/qmix/trainer.ts";
+import type { BenchmarkResult, RunSummary } from "../../src/xuance/get_runner.ts";
+import type { EvalResult } from "../../src/train/trainer.ts";
 import { getRunner } from "../../src/node/get_runner.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "qmix-get-runner-"));

@@ -8,12 +8,12 @@
 import { afterAll, describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
 import type { EpisodeBatch } from "../../src/qmix/batch.ts";
-import { DEFAULT_CONFIG, mergeConfig } from "../../src/qmix/config.ts";
+import { DEFAULT_CONFIG, mergeConfig } from "../../src/train/config.ts";
 import { inputDim } from "../../src/qmix/inputs.ts";
 import type { GradientHelper } from "../../src/qmix/data_parallel.ts";
 import { type LearnerConfig, QLearner } from "../../src/qmix/learner.ts";
 import { type NetworkSpec, buildNetworks } from "../../src/qmix/networks.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 import { WorkerGradientHelper, workerGradientHelpers } from "../../src/node/parallel.ts";
 import { randomBatch as randomEpisodes } from "../util/batches.ts";
 import { Rng } from "../../src/tensor/random.ts";

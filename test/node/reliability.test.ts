@@ -26,11 +26,11 @@ import { registerEnv } from "../../src/envs/index.ts";
 import { type NamedArray, type NamedBytes, decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.ts";
 import { main } from "../../src/node/cli.ts";
 import { BUFFER_FILE, LOCK_FILE, MODEL_FILE, NEXT_BUFFER_FILE, loadCheckpoint } from "../../src/node/files.ts";
-import { readConfig, restore } from "../../src/qmix/checkpoint.ts";
-import { resolveConfig } from "../../src/qmix/config.ts";
+import { readConfig, restore } from "../../src/train/checkpoint.ts";
+import { resolveConfig } from "../../src/train/config.ts";
 import type { QMixer } from "../../src/qmix/mixers.ts";
-import { EnvError } from "../../src/qmix/runner.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { EnvError } from "../../src/train/runner.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { Tensor } from "../../src/tensor/tensor.ts";
 

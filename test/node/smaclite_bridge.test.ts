@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnvWithProcess } from "../../src/node/process_env.ts";
-import { ParallelRunner } from "../../src/qmix/runner.ts";
+import { ParallelRunner } from "../../src/train/runner.ts";
 import { DecentralisedPolicy } from "../../src/qmix/policy.ts";
 import { Rng } from "../../src/tensor/random.ts";
 

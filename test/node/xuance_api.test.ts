@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readConfig } from "../../src/qmix/checkpoint.ts";
+import { readConfig } from "../../src/train/checkpoint.ts";
 import { DecentralisedPolicy } from "../../src/qmix/policy.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");

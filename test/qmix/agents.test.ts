@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { noGrad } from "../../src/autograd/tape.ts";
 import { DuelingFFAgent } from "../../src/qmix/agents.ts";
-import { resolveConfig } from "../../src/qmix/config.ts";
+import { resolveConfig } from "../../src/train/config.ts";
 import { DecentralisedPolicy, type PolicySpec } from "../../src/qmix/policy.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { Tensor } from "../../src/tensor/tensor.ts";

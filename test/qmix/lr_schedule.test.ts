@@ -4,11 +4,11 @@
 
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
-import { encodeBuffer, encodeModel, restore } from "../../src/qmix/checkpoint.ts";
-import { ConfigError, DEFAULT_CONFIG, mergeConfig } from "../../src/qmix/config.ts";
+import { encodeBuffer, encodeModel, restore } from "../../src/train/checkpoint.ts";
+import { ConfigError, DEFAULT_CONFIG, mergeConfig } from "../../src/train/config.ts";
 import type { EpisodeBatch } from "../../src/qmix/batch.ts";
 import { linearSchedule } from "../../src/qmix/action_selection.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 import { Adam } from "../../src/nn/optim.ts";
 import { Tensor } from "../../src/tensor/tensor.ts";
 

@@ -1,4 +1,4 @@
-// The mixing networks (QMIX.md §1–§2) as properties:
+// The mixing networks (docs/walkthrough.md, equations (2)–(6)) as properties:
 //   - QMIX is monotone: ∂Q_tot/∂Qᵢ ≥ 0 for every row and agent, for random
 //     sizes, weights (scaled up so the hypernetworks' outputs take both signs
 //     and large values), states and agent Qs, by our autodiff; the float32

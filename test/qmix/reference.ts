@@ -1,4 +1,4 @@
-// Loads the PyTorch reference cases (QMIX.md §3, vectors/README.md) and
+// Loads the PyTorch reference cases (test/fixtures/README.md) and
 // builds our networks and batch from them. The folder comes from
 // QMIX_VECTORS when set, so other cases of the same layout run unchanged.
 

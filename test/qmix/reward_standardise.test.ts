@@ -4,10 +4,10 @@
 
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
-import { encodeBuffer, encodeModel, restore } from "../../src/qmix/checkpoint.ts";
-import { DEFAULT_CONFIG, mergeConfig } from "../../src/qmix/config.ts";
+import { encodeBuffer, encodeModel, restore } from "../../src/train/checkpoint.ts";
+import { DEFAULT_CONFIG, mergeConfig } from "../../src/train/config.ts";
 import type { EpisodeBatch } from "../../src/qmix/batch.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 
 const config = mergeConfig(DEFAULT_CONFIG, {
   env: "simple_spread_v3", batchSizeRun: 4, batchSize: 8, bufferSize: 64, rnnHiddenDim: 16, mixingEmbedDim: 8,

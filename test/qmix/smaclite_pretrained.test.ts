@@ -8,9 +8,9 @@ import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
 import { makeEnv } from "../../src/envs/registry.ts";
 import { wrapTimestep } from "../../src/envs/timestep.ts";
-import { readConfig } from "../../src/qmix/checkpoint.ts";
+import { readConfig } from "../../src/train/checkpoint.ts";
 import { DecentralisedPolicy } from "../../src/qmix/policy.ts";
-import { ParallelRunner } from "../../src/qmix/runner.ts";
+import { ParallelRunner } from "../../src/train/runner.ts";
 import { Rng } from "../../src/tensor/random.ts";
 
 const MODEL = join(import.meta.dirname, "..", "..", "models", "smaclite_2s3z-qmix.safetensors");

@@ -6,9 +6,9 @@
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
 import { SMACLITE_MAP_NAMES } from "../../src/envs/index.ts";
-import { resolveConfig } from "../../src/qmix/config.ts";
-import { trainLoop, type Metrics } from "../../src/qmix/loop.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { resolveConfig } from "../../src/train/config.ts";
+import { trainLoop, type Metrics } from "../../src/train/loop.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 
 describe("QMIX trains on every SMAClite map", () => {
   for (const map of SMACLITE_MAP_NAMES) {

@@ -1,4 +1,5 @@
-// End-to-end training on the small games of QMIX.md §5, with the paper's
+// End-to-end training on the paper's two-step game and a
+// non-monotonic matrix game, with the paper's
 // setup (presets/*.json): QMIX recovers the two-step game's Q_tot table and
 // its optimal return 8, VDN settles for 7, and on the non-monotonic 3×3 game
 // QMIX learns the monotonic projection that loses the 8.
@@ -9,10 +10,10 @@ import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
 import { twoStepStates } from "../../src/envs/two_step.ts";
 import { matrixGameStates, MatrixGameEnv } from "../../src/envs/matrix_game.ts";
-import { resolveConfig } from "../../src/qmix/config.ts";
-import { trainLoop } from "../../src/qmix/loop.ts";
-import { qtotTables } from "../../src/qmix/qtot_table.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { resolveConfig } from "../../src/train/config.ts";
+import { trainLoop } from "../../src/train/loop.ts";
+import { qtotTables } from "../../src/train/qtot_table.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 
 function preset(name: string): Record<string, unknown> {
   const o = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "presets", `${name}.json`), "utf8")) as Record<string, unknown>;
@@ -25,7 +26,7 @@ function train(env: string, overrides: Record<string, unknown>): Trainer {
   return trainer;
 }
 
-// The QMIX paper's learned Q_tot (QMIX.md §5), rows = agent 1's action.
+// The QMIX paper's learned Q_tot (its Table 1), rows = agent 1's action.
 const PAPER = { "1": [[6.93, 6.93], [7.92, 7.92]], "2A": [[7, 7], [7, 7]], "2B": [[0, 1], [1, 8]] } as Record<string, number[][]>;
 
 describe("two-step game", () => {

@@ -1,13 +1,13 @@
 // A short QMIX run on simple_spread_v3 learns: its greedy test return rises
-// clearly above the random policy's (about −29, QMIX.md §6). Small networks
+// clearly above the random policy's (about −29, docs/results.md). Small networks
 // and 8 parallel environments keep it to ~10 s; the learning is real.
 
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
 import { makeEnv } from "../../src/envs/registry.ts";
-import { resolveConfig } from "../../src/qmix/config.ts";
-import { trainLoop } from "../../src/qmix/loop.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { resolveConfig } from "../../src/train/config.ts";
+import { trainLoop } from "../../src/train/loop.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 import { Rng } from "../../src/tensor/random.ts";
 
 function randomReturn(episodes: number): number {

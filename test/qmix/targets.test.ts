@@ -1,4 +1,4 @@
-// The TD targets of QMIX.md §3 (src/qmix/targets.ts), on plain arrays:
+// The TD targets (docs/walkthrough.md, equation (7)) (src/qmix/targets.ts), on plain arrays:
 //   buildMask         — mask_t = filled_t·(1 − terminated_{t−1}), pymarl's rule;
 //   nextActionValues  — double Q (online argmax among available actions, read
 //                       from the target Qs) and plain max over available target Qs;

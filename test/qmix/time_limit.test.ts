@@ -1,11 +1,11 @@
-// timeLimitTerminal: by default (QMIX.md §3) an episode that ends at its time
+// timeLimitTerminal: by default (as pymarl does) an episode that ends at its time
 // limit is stored with terminated = 0, so the target bootstraps from the
 // final observation; with the option it is stored as terminal.
 
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
-import { DEFAULT_CONFIG, mergeConfig } from "../../src/qmix/config.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { DEFAULT_CONFIG, mergeConfig } from "../../src/train/config.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 import { Rng } from "../../src/tensor/random.ts";
 
 function lastFlags(timeLimitTerminal: boolean): { terminated: number[]; filledFinal: number } {

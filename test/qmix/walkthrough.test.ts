@@ -1,5 +1,6 @@
 // docs/walkthrough.md checked numerically: one test per equation of the
-// QMIX page (../shared/XUANCE_QMIX.md), each named after its equation, and
+// QMIX page (agi-brain/xuance, docs/source/documents/algorithms/marl/
+// qmix.md), each named after its equation, and
 // the walkthrough script (examples/walkthrough.ts) run end to end.
 //   (1) the joint argmax of Q_tot is the tuple of per-agent argmaxes, by
 //       exhaustive search over small action sets;

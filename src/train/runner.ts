@@ -1,12 +1,12 @@
 // The episode runner: several environment copies stepped in lockstep, one
 // batched agent forward per step (pymarl's parallel runner; one copy is the
 // plain episode runner). It fills a preallocated episode batch in the
-// layout of QMIX.md §3.
+// layout of pymarl's EpisodeBatch.
 
 import type { MultiAgentEnv } from "../envs/env.ts";
 import type { Rng } from "../tensor/random.ts";
-import { type EpisodeBatch, emptyBatch } from "./batch.ts";
-import type { DecentralisedPolicy } from "./policy.ts";
+import { type EpisodeBatch, emptyBatch } from "../qmix/batch.ts";
+import type { DecentralisedPolicy } from "../qmix/policy.ts";
 
 export interface RunResult {
   batch: EpisodeBatch;
@@ -33,7 +33,8 @@ export class ParallelRunner {
 
   /**
    * With timeLimitTerminal, an episode that ends at its time limit is stored
-   * as terminal (no bootstrap), against QMIX.md §3's default; see
+   * as terminal (no bootstrap), against pymarl's default (its
+   * episode runner stores a time-limit end as non-terminal); see
    * QMixConfig.timeLimitTerminal.
    */
   constructor(readonly envs: MultiAgentEnv[], readonly policy: DecentralisedPolicy, readonly timeLimitTerminal = false) {

@@ -8,9 +8,9 @@ import "../../src/envs/index.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.ts";
 import { emptyBatch } from "../../src/qmix/batch.ts";
 import { unpackEpisode } from "../../src/qmix/buffer.ts";
-import { CheckpointError, encodeBuffer, encodeModel, restore } from "../../src/qmix/checkpoint.ts";
-import { type QMixConfig, resolveConfig } from "../../src/qmix/config.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { CheckpointError, encodeBuffer, encodeModel, restore } from "../../src/train/checkpoint.ts";
+import { type QMixConfig, resolveConfig } from "../../src/train/config.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 
 const LOOP = { lastTestT: 0, lastLogT: 0, lastSaveT: 0 };
 

@@ -5,7 +5,7 @@
 // that say so, and what to use instead where there is something.
 
 import { listEnvs } from "../envs/registry.ts";
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "../train/config.ts";
 
 export type Method = "qmix" | "vdn" | "iql";
 export const METHODS: readonly Method[] = ["qmix", "vdn", "iql"];

@@ -2,7 +2,7 @@
 // clipped to the frame), legend placement, escaped labels.
 
 import { describe, expect, it } from "vitest";
-import { curveSvg } from "../../src/qmix/curve.ts";
+import { curveSvg } from "../../src/train/curve.ts";
 
 const series = [
   { label: "a <b>", points: [[0, -40], [10, -20], [20, -12]] as Array<[number, number]> },

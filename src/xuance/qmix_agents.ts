@@ -11,10 +11,10 @@
 import type { MultiAgentEnv } from "../envs/env.ts";
 import { makeEnv } from "../envs/registry.ts";
 import { decodeSafetensors } from "../nn/safetensors.ts";
-import { type LoopCounters, encodeModel, encodeWeights, restore } from "./checkpoint.ts";
-import type { QMixConfig } from "./config.ts";
-import { type LoopHooks, trainLoopAsync } from "./loop.ts";
-import { type EvalResult, Trainer, type TrainerOptions, trainEnvSeed } from "./trainer.ts";
+import { type LoopCounters, encodeModel, encodeWeights, restore } from "../train/checkpoint.ts";
+import type { QMixConfig } from "../train/config.ts";
+import { type LoopHooks, trainLoopAsync } from "../train/loop.ts";
+import { type EvalResult, Trainer, type TrainerOptions, trainEnvSeed } from "../train/trainer.ts";
 
 type EnvFactory = (name: string, options: Record<string, unknown>) => MultiAgentEnv;
 

@@ -12,14 +12,14 @@ import type { MultiAgentEnv } from "../envs/env.ts";
 import { makeEnv } from "../envs/registry.ts";
 import { wrapTimestep } from "../envs/timestep.ts";
 import { Rng } from "../tensor/random.ts";
-import { readConfig } from "./checkpoint.ts";
-import { ConfigError, resolveConfig, type QMixConfig } from "./config.ts";
+import { readConfig } from "../train/checkpoint.ts";
+import { ConfigError, resolveConfig, type QMixConfig } from "../train/config.ts";
 import { type ConfigFile, type ConfigLayer, parseConfigFile, xuanceLayer } from "./config_file.ts";
-import type { LoopHooks } from "./loop.ts";
-import { DecentralisedPolicy } from "./policy.ts";
+import type { LoopHooks } from "../train/loop.ts";
+import { DecentralisedPolicy } from "../qmix/policy.ts";
 import { makeEnvs, QMixAgents, type ModelStore } from "./qmix_agents.ts";
-import { ParallelRunner } from "./runner.ts";
-import { deriveSeed, type EvalResult, summarize, type TrainerOptions } from "./trainer.ts";
+import { ParallelRunner } from "../train/runner.ts";
+import { deriveSeed, type EvalResult, summarize, type TrainerOptions } from "../train/trainer.ts";
 import { envNameOf, mixerOf } from "./xuance_envs.ts";
 
 type EnvFactory = (name: string, options: Record<string, unknown>) => MultiAgentEnv;
@@ -88,7 +88,7 @@ async function fetchText(path: string): Promise<string> {
   return res.text();
 }
 
-/** The presets the package ships (presets/*.json; test/qmix/get_runner.test.ts keeps this list in step with the folder). */
+/** The presets the package ships (presets/*.json; test/xuance/get_runner.test.ts keeps this list in step with the folder). */
 export const SHIPPED_PRESETS: readonly string[] = ["nonmonotonic_3x3", "simple_spread_v3", "smaclite", "smaclite_mmm2", "two_step"];
 
 /** A shipped preset, fetched beside the package's code; other names have none. */

@@ -3,10 +3,10 @@
 
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
-import { resolveConfig } from "../../src/qmix/config.ts";
-import { trainLoop } from "../../src/qmix/loop.ts";
-import { makeEnvs, MemoryStore, QMixAgents } from "../../src/qmix/qmix_agents.ts";
-import { Trainer } from "../../src/qmix/trainer.ts";
+import { resolveConfig } from "../../src/train/config.ts";
+import { trainLoop } from "../../src/train/loop.ts";
+import { makeEnvs, MemoryStore, QMixAgents } from "../../src/xuance/qmix_agents.ts";
+import { Trainer } from "../../src/train/trainer.ts";
 
 const config = resolveConfig(["test", {
   env: "two_step", agent: "ff", obsLastAction: false, mixingEmbedDim: 8, hypernetLayers: 1, epsilonFinish: 1,

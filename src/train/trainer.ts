@@ -1,4 +1,4 @@
-// The training loop of QMIX.md §4: collect episodes with ε-greedy agents,
+// The training loop (pymarl's run.py): collect episodes with ε-greedy agents,
 // store them, update once per collected batch, copy targets, evaluate
 // greedily and keep the best evaluation's weights. Portable: files,
 // progress and signals are the caller's (see src/node).
@@ -7,15 +7,15 @@ import type { MultiAgentEnv } from "../envs/env.ts";
 import { makeEnv } from "../envs/registry.ts";
 import { wrapTimestep } from "../envs/timestep.ts";
 import { Rng } from "../tensor/random.ts";
-import { linearSchedule } from "./action_selection.ts";
-import { ReplayBuffer } from "./buffer.ts";
+import { linearSchedule } from "../qmix/action_selection.ts";
+import { ReplayBuffer } from "../qmix/buffer.ts";
 import type { QMixConfig } from "./config.ts";
-import type { InputOptions } from "./inputs.ts";
-import { inputDim } from "./inputs.ts";
-import type { GradientHelper } from "./data_parallel.ts";
-import { type LearnerConfig, type LearnerStats, QLearner } from "./learner.ts";
-import { type NetworkSpec, buildNetworks } from "./networks.ts";
-import { DecentralisedPolicy, type PolicySpec } from "./policy.ts";
+import type { InputOptions } from "../qmix/inputs.ts";
+import { inputDim } from "../qmix/inputs.ts";
+import type { GradientHelper } from "../qmix/data_parallel.ts";
+import { type LearnerConfig, type LearnerStats, QLearner } from "../qmix/learner.ts";
+import { type NetworkSpec, buildNetworks } from "../qmix/networks.ts";
+import { DecentralisedPolicy, type PolicySpec } from "../qmix/policy.ts";
 import { ParallelRunner } from "./runner.ts";
 
 export interface EvalResult {

@@ -5,10 +5,10 @@
 
 import type { MultiAgentEnv } from "../envs/env.ts";
 import { makeEnv } from "../envs/registry.ts";
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "../train/config.ts";
 import { fromXuance, isXuanceConfig } from "./xuance_config.ts";
 import { envNameOf, mixerOf } from "./xuance_envs.ts";
-import { parseYaml } from "./yaml.ts";
+import { parseYaml } from "../train/yaml.ts";
 
 export type ConfigLayer = [string, Record<string, unknown>];
 

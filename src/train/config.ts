@@ -1,8 +1,9 @@
-// One typed configuration with the defaults of QMIX.md §3–§4. Every default
+// One typed configuration with the defaults of pymarl's config/default.yaml
+// and config/algs/qmix.yaml. Every default
 // names its source. Overrides are checked: an unknown key or a bad value is
 // an error naming the key and what is allowed.
 
-import { AGENT_KINDS, type AgentKind } from "./agents.ts";
+import { AGENT_KINDS, type AgentKind } from "../qmix/agents.ts";
 
 export interface QMixConfig {
   /** Registered environment name. */
@@ -65,7 +66,7 @@ export interface QMixConfig {
   standardiseRewards: boolean;
   /**
    * Store an episode's time-limit end as terminal, so its last target is the
-   * reward alone. QMIX.md §3 bootstraps there (false); with recurrent agents
+   * reward alone. pymarl bootstraps there (false); with recurrent agents
    * the bootstrap reads Q at a step the loss never trains. [false]
    */
   timeLimitTerminal: boolean;
@@ -121,9 +122,9 @@ export interface QMixConfig {
   learnerChunks: number;
   /** Environment steps to train for. [2,050,000, pymarl default.yaml t_max] */
   tMax: number;
-  /** Greedy evaluation period in environment steps. [10000, QMIX.md §4] */
+  /** Greedy evaluation period in environment steps. [10000, pymarl default.yaml test_interval] */
   testInterval: number;
-  /** Episodes per greedy evaluation. [32, QMIX.md §4] */
+  /** Episodes per greedy evaluation. [32, pymarl default.yaml test_nepisode] */
   testNEpisode: number;
   /** Metrics period in environment steps. [10000] */
   logInterval: number;

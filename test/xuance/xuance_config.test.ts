@@ -5,10 +5,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
-import { ConfigError, resolveConfig } from "../../src/qmix/config.ts";
-import { fromXuance, isXuanceConfig } from "../../src/qmix/xuance_config.ts";
-import { envNameOf, mixerOf } from "../../src/qmix/xuance_envs.ts";
-import { parseYaml } from "../../src/qmix/yaml.ts";
+import { ConfigError, resolveConfig } from "../../src/train/config.ts";
+import { fromXuance, isXuanceConfig } from "../../src/xuance/xuance_config.ts";
+import { envNameOf, mixerOf } from "../../src/xuance/xuance_envs.ts";
+import { parseYaml } from "../../src/train/yaml.ts";
 
 const FIXTURE = join(import.meta.dirname, "..", "fixtures", "xuance", "qmix_simple_spread_v3.yaml");
 const fixture = () => parseYaml(readFileSync(FIXTURE, "utf8"), FIXTURE) as Record<string, never>;

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import "../../src/envs/index.ts";
-import { type BenchmarkResult, getRunner, type GetRunnerOptions, type RunSummary, SHIPPED_PRESETS } from "../../src/qmix/get_runner.ts";
-import type { EvalResult } from "../../src/qmix/trainer.ts";
+import { type BenchmarkResult, getRunner, type GetRunnerOptions, type RunSummary, SHIPPED_PRESETS } from "../../src/xuance/get_runner.ts";
+import type { EvalResult } from "../../src/train/trainer.ts";
 
 const PRESETS = join(import.meta.dirname, "..", "..", "presets");
 const loadPreset = (name: string) => {

@@ -9,8 +9,8 @@
 // resumed with a newer or older buffer trains on, silently, to other weights.
 
 import { type DecodedSafetensors, type NamedArray, type NamedBytes, decodeSafetensors, encodeSafetensors, encodeSafetensorsParts, joinBytes } from "../nn/safetensors.ts";
-import { emptyBatch } from "./batch.ts";
-import { packEpisode } from "./buffer.ts";
+import { emptyBatch } from "../qmix/batch.ts";
+import { packEpisode } from "../qmix/buffer.ts";
 import { DEFAULT_CONFIG, type QMixConfig } from "./config.ts";
 import type { Trainer } from "./trainer.ts";
 

@@ -7,8 +7,8 @@ import { noGrad } from "../autograd/tape.ts";
 import { jointActions, type NamedState } from "../envs/states.ts";
 import { zeros } from "../tensor/create.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { buildStepInputs } from "./inputs.ts";
-import type { QLearner } from "./learner.ts";
+import { buildStepInputs } from "../qmix/inputs.ts";
+import type { QLearner } from "../qmix/learner.ts";
 
 export type NestedNumbers = number | NestedNumbers[];
 

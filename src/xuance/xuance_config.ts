@@ -5,9 +5,9 @@
 // this library cannot do what it asks. A refused or unknown key is an
 // error naming it; nothing is dropped silently.
 
-import { CONFIG_KEYS, ConfigError } from "./config.ts";
+import { CONFIG_KEYS, ConfigError } from "../train/config.ts";
 import { METHODS, MIXER_OF, type Method } from "./xuance_envs.ts";
-import type { YamlValue } from "./yaml.ts";
+import type { YamlValue } from "../train/yaml.ts";
 
 /** What reading a XuanCe config produced: our keys, and an account of every key it had. */
 export interface XuanceMapping {

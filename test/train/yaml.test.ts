@@ -2,7 +2,7 @@
 // as PyYAML types it, and every refusal names its line.
 
 import { describe, expect, it } from "vitest";
-import { parseYaml, YamlError } from "../../src/qmix/yaml.ts";
+import { parseYaml, YamlError } from "../../src/train/yaml.ts";
 
 describe("parseYaml", () => {
   it("reads scalars, nested maps, flow and block lists and comments", () => {
