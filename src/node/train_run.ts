@@ -158,7 +158,9 @@ async function trainIn(out: string, config: QMixConfig, opts: TrainRunOptions): 
     writeFileAtomic(join(out, "qtot.json"), JSON.stringify({ states: tables.map((t) => ({ name: t.name, qtot: t.qtot })) }, null, 1) + "\n");
   }
   const secs = (Date.now() - t0) / 1000;
-  log(`qmix-ts: ${stop ? `stopped by ${signal}, checkpoint saved` : "done"} at ${trainer.tEnv.toLocaleString("en")} steps in ${formatDuration(secs)}; best greedy return ${trainer.best?.returnMean.toFixed(3) ?? "-"} (at ${trainer.best?.tEnv ?? "-"} steps), last ${lastTest?.toFixed(3) ?? "-"}`);
+  const early = config.stopWinRate > 0 && (loop.goalStreak ?? 0) >= config.stopAfterTests;
+  const how = stop ? `stopped by ${signal}, checkpoint saved` : early ? `done early: ${config.stopAfterTests} greedy evaluations in a row won ≥ ${(100 * config.stopWinRate).toFixed(1)}% (stopWinRate)` : "done";
+  log(`qmix-ts: ${how} at ${trainer.tEnv.toLocaleString("en")} steps in ${formatDuration(secs)}; best greedy return ${trainer.best?.returnMean.toFixed(3) ?? "-"} (at ${trainer.best?.tEnv ?? "-"} steps), last ${lastTest?.toFixed(3) ?? "-"}`);
   log(`qmix-ts: ${join(out, "metrics.jsonl")}, model.safetensors, best.safetensors, curve.svg${states ? ", qtot.json" : ""}`);
   return { code: stop ? 130 : 0, tEnv: trainer.tEnv, best: bestOf(trainer), lastTest: lastEval, stopped: stop };
 }

@@ -18,6 +18,8 @@ export interface LoopCounters {
   lastTestT: number;
   lastLogT: number;
   lastSaveT: number;
+  /** Greedy evaluations in a row at or above the config's stopWinRate (absent in older files: 0). */
+  goalStreak?: number;
 }
 
 interface Counters extends LoopCounters {
@@ -172,7 +174,7 @@ export function restore(trainer: Trainer, model: Uint8Array, buffer?: Uint8Array
   // The best weights themselves live in their own file; only the score is needed to keep tracking.
   trainer.best = c.bestReturn === null ? null : { returnMean: c.bestReturn, battleWonMean: c.bestWon ?? undefined, tEnv: c.bestT ?? 0, weights: new Map() };
   if (stored) restoreBuffer(trainer, stored, c);
-  return { lastTestT: c.lastTestT, lastLogT: c.lastLogT, lastSaveT: c.lastSaveT };
+  return { lastTestT: c.lastTestT, lastLogT: c.lastLogT, lastSaveT: c.lastSaveT, ...(c.goalStreak === undefined ? {} : { goalStreak: c.goalStreak }) };
 }
 
 /** Refills the trainer's buffer from a buffer file: packed episodes, or the padded ones of files written before packing. */

@@ -122,6 +122,14 @@ export interface QMixConfig {
   learnerChunks: number;
   /** Environment steps to train for. [2,050,000, pymarl default.yaml t_max] */
   tMax: number;
+  /**
+   * Stop before tMax once this many greedy evaluations in a row have each
+   * won at least stopWinRate of their battles (for environments that report
+   * battle_won; 0 = never stop early). [0]
+   */
+  stopWinRate: number;
+  /** The evaluations in a row that stopWinRate asks for. [20: 200k steps at pymarl's test_interval] */
+  stopAfterTests: number;
   /** Greedy evaluation period in environment steps. [10000, pymarl default.yaml test_interval] */
   testInterval: number;
   /** Episodes per greedy evaluation. [32, pymarl default.yaml test_nepisode] */
@@ -173,6 +181,8 @@ export const DEFAULT_CONFIG: Readonly<QMixConfig> = Object.freeze({
   learnerThreads: 1,
   learnerChunks: 1,
   tMax: 2_050_000,
+  stopWinRate: 0,
+  stopAfterTests: 20,
   testInterval: 10000,
   testNEpisode: 32,
   logInterval: 10000,
@@ -231,6 +241,8 @@ const RULES: Record<keyof QMixConfig, Rule> = {
   learnerThreads: { kind: "int", min: 1, max: 64 },
   learnerChunks: { kind: "int", min: 1, max: 1024 },
   tMax: { kind: "int", min: 0 },
+  stopWinRate: { kind: "num", min: 0, max: 1 },
+  stopAfterTests: { kind: "int", min: 1 },
   testInterval: { kind: "int", min: 1 },
   testNEpisode: { kind: "int", min: 0, max: 1_000_000 },
   logInterval: { kind: "int", min: 1 },

@@ -71,7 +71,8 @@ export async function trainLoopAsync(trainer: Trainer, hooks: LoopHooks = {}, st
 /**
  * The schedule as a generator: one yield per collected batch of episodes,
  * until t_env reaches tEnd (the config's tMax unless a caller trains in
- * installments, as QMixAgents.train does).
+ * installments, as QMixAgents.train does), or until stopWinRate's run of
+ * evaluations is complete (a resumed run that had completed it stops at once).
  */
 export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: LoopCounters, tEnd = trainer.config.tMax): Generator<void, LoopCounters, void> {
   const c = trainer.config;
@@ -83,9 +84,13 @@ export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: Loo
   const tStart = now();
   let tWindow = tStart, stepsWindow = trainer.tEnv, sps = 0;
 
+  // The early stop (stopWinRate): evaluations in a row that won at least that share.
+  if (c.stopWinRate > 0) loop.goalStreak ??= 0;
+  const goalReached = () => c.stopWinRate > 0 && (loop.goalStreak ?? 0) >= c.stopAfterTests;
   const evaluate = () => {
     const before = trainer.best;
     lastTest = trainer.evaluate();
+    if (c.stopWinRate > 0) loop.goalStreak = (lastTest.battleWonMean ?? 0) >= c.stopWinRate ? (loop.goalStreak ?? 0) + 1 : 0;
     const improved = trainer.best !== before;
     hooks.onEvaluate?.(lastTest, improved);
     return lastTest;
@@ -113,7 +118,7 @@ export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: Loo
     emit(evaluate());
     loop.lastTestT = trainer.tEnv;
   }
-  while (trainer.tEnv < tEnd && !hooks.shouldStop?.()) {
+  while (trainer.tEnv < tEnd && !goalReached() && !hooks.shouldStop?.()) {
     const e = trainer.step();
     retSum += e.trainReturnMean;
     retCount++;
@@ -148,7 +153,7 @@ export function* trainSteps(trainer: Trainer, hooks: LoopHooks = {}, start?: Loo
     yield;
   }
   // A final evaluation when the run ended between test points.
-  if (!hooks.shouldStop?.() && c.testNEpisode > 0 && loop.lastTestT !== trainer.tEnv) {
+  if (!hooks.shouldStop?.() && !goalReached() && c.testNEpisode > 0 && loop.lastTestT !== trainer.tEnv) {
     emit(evaluate());
     loop.lastTestT = trainer.tEnv;
   }
