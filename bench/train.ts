@@ -9,7 +9,7 @@
 // episodes, sampling batches), and resident memory sampled over the run.
 // Prints figures only; never asserts.
 //
-//   npm run bench:train -- [--env NAME] [--steps N] [--set key=value ...] [--json]
+//   npm run bench:train -- [--env NAME] [--steps N] [--config FILE.json] [--set key=value ...] [--json]
 //
 // (node --max-semi-space-size=2 --import tsx bench/train.ts: the V8 setting
 // the qmix command runs with; plain `npx tsx` leaves V8's default young
@@ -20,7 +20,7 @@ import "../src/envs/index.ts";
 import { parseAssignment, resolveConfig } from "../src/train/config.ts";
 import { trainLoop } from "../src/train/loop.ts";
 import { Trainer } from "../src/train/trainer.ts";
-import { presetLayers } from "../src/node/presets.ts";
+import { presetLayers, readJsonObject } from "../src/node/presets.ts";
 import { environment, hasFlag, option } from "./util.ts";
 
 const steps = option("--steps", 50_000);
@@ -29,7 +29,10 @@ const sets: Record<string, unknown> = {};
 args.forEach((a, i) => { if (a === "--set" && args[i + 1]) { const [k, v] = parseAssignment(args[i + 1]!); sets[k] = v; } });
 const envAt = args.indexOf("--env");
 const envName = envAt >= 0 && args[envAt + 1] ? args[envAt + 1]! : "simple_spread_v3";
-const config = resolveConfig(...presetLayers(envName), ["bench", { env: envName, tMax: steps, testNEpisode: 0, saveInterval: 0, ...sets }]);
+// --config FILE.json layers a JSON config over the presets, as the command line's --config does (presets/epymarl_qmix.json: EPyMARL's QMIX settings).
+const configAt = args.indexOf("--config");
+const fileLayers: Array<[string, Record<string, unknown>]> = configAt >= 0 && args[configAt + 1] ? [[args[configAt + 1]!, readJsonObject(args[configAt + 1]!, "--config")]] : [];
+const config = resolveConfig(...presetLayers(envName), ...fileLayers, ["bench", { env: envName, tMax: steps, testNEpisode: 0, saveInterval: 0, ...sets }]);
 // learnerThreads > 1 shares each update with worker threads, as the CLI does.
 const trainer = new Trainer(config, undefined, { gradientHelpers: workerGradientHelpers });
 
