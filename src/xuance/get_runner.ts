@@ -89,7 +89,7 @@ async function fetchText(path: string): Promise<string> {
 }
 
 /** The presets the package ships (presets/*.json; test/xuance/get_runner.test.ts keeps this list in step with the folder). */
-export const SHIPPED_PRESETS: readonly string[] = ["epymarl_qmix", "nonmonotonic_3x3", "simple_spread_v3", "smaclite", "smaclite_mmm2", "two_step"];
+export const SHIPPED_PRESETS: readonly string[] = ["epymarl_qmix", "nonmonotonic_3x3", "simple_spread_v3", "smaclite", "smaclite_3s5z_vs_3s6z", "smaclite_mmm2", "two_step"];
 
 /** A shipped preset, fetched beside the package's code; other names have none. */
 async function fetchPreset(name: string): Promise<Record<string, unknown> | null> {
