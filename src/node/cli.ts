@@ -19,6 +19,7 @@ import { MODEL_FILE } from "./files.ts";
 import { readTextFile } from "./get_runner.ts";
 import { presetLayers } from "./presets.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";
+import { sweepCommand } from "./sweep_cli.ts";
 import { RunFolderError, trainRunFolder } from "./train_run.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -202,6 +203,8 @@ function envs(): number {
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    // sweep and report parse their own arguments (src/node/sweep_cli.ts); their runs start this script again.
+    if (argv[0] === "sweep" || argv[0] === "report") return await sweepCommand(argv, [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url)]);
     const args = parseArgs(argv);
     if (args.flags.has("help") || args.command === "help" || args.command === "--help") {
       process.stdout.write(USAGE);

@@ -4,6 +4,8 @@
 export interface Series {
   label: string;
   points: Array<[number, number]>;
+  /** A shaded band around the line, as [x, low, high] (the interquartile range over seeds, say). */
+  band?: Array<[number, number, number]>;
 }
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"];
@@ -22,7 +24,7 @@ export interface CurveOptions {
 
 export function curveSvg(series: Series[], opts: CurveOptions = {}): string {
   const W = opts.width ?? 640, H = opts.height ?? 400, L = 64, R = 16, T = 36, B = 48;
-  const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const all = series.flatMap((s) => [...s.points, ...(s.band ?? []).flatMap(([x, lo, hi]): Array<[number, number]> => [[x, lo], [x, hi]])]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xs = all.map((p) => p[0]), ys = all.map((p) => p[1]);
   const x0 = Math.min(0, ...xs), x1 = Math.max(1, ...xs);
   let y0 = opts.yMin ?? Math.min(...ys), y1 = opts.yMax ?? Math.max(...ys);
@@ -47,6 +49,11 @@ export function curveSvg(series: Series[], opts: CurveOptions = {}): string {
   parts.push(`<text transform="translate(14 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel ?? "greedy test return")}</text>`);
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
+    const band = (s.band ?? []).filter(([x, lo, hi]) => Number.isFinite(x) && Number.isFinite(lo) && Number.isFinite(hi));
+    if (band.length) {
+      const edge = [...band.map(([x, , hi]) => `${px(x).toFixed(1)},${py(hi).toFixed(1)}`), ...band.reverse().map(([x, lo]) => `${px(x).toFixed(1)},${py(lo).toFixed(1)}`)];
+      parts.push(`<polygon fill="${color}" fill-opacity="0.2" stroke="none" clip-path="url(#plot)" points="${edge.join(" ")}"/>`);
+    }
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`);
     if (pts.length) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" clip-path="url(#plot)" points="${pts.join(" ")}"/>`);
     const legend = opts.legend === "bottom-right"
