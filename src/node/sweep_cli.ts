@@ -2,6 +2,7 @@
 // hands them their arguments).
 
 import { ConfigError } from "../qmix/config.ts";
+import { ensureDir } from "./files.ts";
 import { formatStatus, runOne, runSweepLocal } from "./sweep.ts";
 import { readSweep } from "./sweep_file.ts";
 import { emitCommands, emitSlurm } from "./slurm.ts";
@@ -85,6 +86,8 @@ export async function sweepCommand(argv: string[], self: string[]): Promise<numb
   if (emit !== undefined) {
     if (emit === "commands") process.stdout.write(emitCommands(sweep, self, process.cwd()));
     else if (emit === "slurm") {
+      // Slurm opens each task's --output file in the sweep's folder before the script runs: it must exist.
+      ensureDir(sweep.out);
       const cpus = positiveInt(flags, "cpus-per-task");
       process.stdout.write(emitSlurm(sweep, self, process.cwd(), {
         ...(flags.has("partition") ? { partition: flags.get("partition")! } : {}),
