@@ -34,9 +34,11 @@ export interface ReportRun {
 /**
  * Keys that say how a run was executed, not what it learns: runs that differ
  * only in them are seeds of one group (learnerThreads and learnerChunks give
- * the same updates to float rounding, src/qmix/length_shares.ts).
+ * the same updates to float rounding, src/qmix/length_shares.ts). tMax is
+ * the budget, which a resumed run may extend; the table gives the steps
+ * each group ran.
  */
-const EXECUTION_KEYS = new Set(["seed", "learnerThreads", "learnerChunks", "saveInterval", "logInterval"]);
+const EXECUTION_KEYS = new Set(["seed", "tMax", "learnerThreads", "learnerChunks", "saveInterval", "logInterval"]);
 
 /** The run folders (config.json and metrics.jsonl) in each DIR: DIR itself if it is one, else its subfolders, sorted. */
 export function findRunDirs(dirs: string[]): string[] {
@@ -155,7 +157,7 @@ export function report(dirs: string[], opts: ReportOptions = {}): Report {
   const stat = (xs: number[]) => {
     const [lo, hi] = bootstrapMeanCi(xs);
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-    return `${f(median(xs))}; ${f(mean)} [${fi(lo)}, ${fi(hi)}]${xs.length === 1 ? " (one seed: no interval)" : ""}`;
+    return `${f(median(xs))}; ${f(mean)} [${fi(lo)}, ${fi(hi)}]${xs.length === 1 ? "*" : ""}`;
   };
   const what = win ? "win rate" : "return";
   const header = ["method", "env", ...extraKeys, "seeds", `best ${what}: median; mean [95% CI]`, `final ${what}: median; mean [95% CI]`, ...(target === undefined ? [] : [`steps to ≥ ${f(target)}: median (reached)`]), "env steps (median)", "steps/s (median)", "wall-clock (median)"];
@@ -178,7 +180,8 @@ export function report(dirs: string[], opts: ReportOptions = {}): Report {
     ].join(" | "));
     if (opts.svgDir) svgs.push(writeGroupSvg(g, opts.svgDir, metric));
   }
-  const markdown = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r} |`)].join("\n") + "\n";
+  const note = groups.some((g) => g.runs.length === 1) ? ["", "\\* one seed: the interval is the value itself."] : [];
+  const markdown = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r} |`), ...note].join("\n") + "\n";
   return { markdown, svgs };
 }
 

@@ -112,14 +112,15 @@ export function parseSweep(path: string, text: string): Sweep {
   for (const point of points) {
     const envName = (point.env ?? base.env) as string | undefined;
     let config: QMixConfig;
+    const desc = Object.entries(point).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(", ");
     try {
-      config = resolveConfig(...presetLayers(envName ?? "simple_spread_v3"), [`${path} base`, base], [`${path} grid ${JSON.stringify(point)}`, point]);
+      config = resolveConfig(...presetLayers(envName ?? "simple_spread_v3"), ["base", base], [`grid point ${desc}`, point]);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      // Point at the line of the key the message names.
-      const key = /"([\w.]+)"/.exec(e.message)?.[1];
+      // Point at the line of the key the message names: CONFIG's messages read `SOURCE: "key" must …`.
+      const key = /^[^:]*: "([\w.]+)"/.exec(e.message)?.[1];
       const line = key ? lineOf(text, key, Object.hasOwn(point, key) ? gridLine : baseLine) : 0;
-      throw new SweepError(line > 0 ? `${path}, line ${line}: ${e.message}` : e.message);
+      throw new SweepError(`${where(line)}, ${e.message}`);
     }
     const name = runName(config, point);
     const other = byName.get(name);
