@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { Metrics } from "../qmix/loop.ts";
 import { LOCK_FILE, LockError, MODEL_FILE, ensureDir, writeFileAtomic } from "./files.ts";
 import { formatDuration } from "./progress.ts";
@@ -112,7 +112,8 @@ export async function runSweepLocal(sweep: Sweep, opts: LocalOptions): Promise<n
   if (jobs < 1) throw new Error(`--jobs must be at least 1, got ${jobs}`);
   const refusal = memoryRefusal(todo, Math.min(jobs, todo.length));
   if (refusal) throw new Error(refusal);
-  log(`qmix sweep: ${sweep.name}: ${sweep.runs.length} runs under ${sweep.out}; ${sweep.runs.length - todo.length} done, ${todo.length} to run; ${opts.jobs === undefined ? def.why : `--jobs ${jobs}`}`);
+  log(`qmix sweep: ${sweep.name}: ${sweep.runs.length} runs under ${shown(sweep.out)}; ${sweep.runs.length - todo.length} done, ${todo.length} to run${todo.length === 0 ? "" : `; ${opts.jobs === undefined ? def.why : `--jobs ${jobs}`}`}`);
+  if (todo.length === 0) return 0;
 
   const children = new Set<ReturnType<typeof spawn>>();
   let stopping = "";
@@ -160,6 +161,12 @@ export async function runSweepLocal(sweep: Sweep, opts: LocalOptions): Promise<n
   log(`qmix sweep: ${sweep.name}: ${counts.done} done, ${counts.failed} failed, ${counts.stopped} stopped${notStarted ? `, ${notStarted} not started` : ""} in ${formatDuration((Date.now() - t0) / 1000)}${counts.done === todo.length ? "" : "; run the same command again to resume"}`);
   if (counts.failed) return 1;
   return stopping || counts.stopped ? 130 : 0;
+}
+
+/** A folder as the user would type it: relative to the working directory when inside it. */
+function shown(path: string): string {
+  const r = relative(process.cwd(), path);
+  return r && !r.startsWith("..") ? r : path;
 }
 
 function alive(pid: number): boolean {
@@ -235,5 +242,5 @@ export function formatStatus(sweep: Sweep): string {
   const head = `${"run".padEnd(w)}  ${"state".padEnd(7)}  ${"steps".padStart(9)}  ${"latest".padEnd(13)}  ${"wall".padStart(7)}  detail`;
   const body = rows.map((r) => `${r.name.padEnd(w)}  ${r.state.padEnd(7)}  ${(r.steps === null ? "-" : r.steps.toLocaleString("en")).padStart(9)}  ${r.latest.padEnd(13)}  ${(r.wallSeconds ? formatDuration(r.wallSeconds) : "-").padStart(7)}  ${r.detail}`);
   const n = (st: string) => rows.filter((r) => r.state === st).length;
-  return [`${sweep.name}: ${rows.length} runs under ${sweep.out}: ${n("done")} done, ${n("running")} running, ${n("pending")} pending, ${n("failed")} failed`, head, ...body].join("\n") + "\n";
+  return [`${sweep.name}: ${rows.length} runs under ${shown(sweep.out)}: ${n("done")} done, ${n("running")} running, ${n("pending")} pending, ${n("failed")} failed`, head, ...body].join("\n") + "\n";
 }
