@@ -43,6 +43,12 @@ describe("qmix report", () => {
     expect(report([join(dir, "runs", "vdn-seed0")], { metric: "return", target: 19 }).markdown).toMatch(/\| VDN \| smaclite\/2s3z \| 1 \(0\) \| 19\.200; .* \| 30,000 \(1 of 1\) \|/);
   });
 
+  it("docs/results-smaclite.md's table is the report of docs/runs", () => {
+    const root = join(import.meta.dirname, "..", "..");
+    const doc = readFileSync(join(root, "docs", "results-smaclite.md"), "utf8");
+    expect(doc).toContain(report([join(root, "docs", "runs")]).markdown.trim());
+  });
+
   it("the median curve follows the k-th evaluation of every seed", () => {
     const runs = [[0, 0.2, 0.4], [0, 0.6], [0, 1, 0.8]].map((w, s) => ({ dir: "", config: { seed: s } as never, evals: w.map((y, k): [number, number] => [1000 * k + s, y]), steps: 0, seconds: 0 }));
     const c = medianCurve(runs, 100);

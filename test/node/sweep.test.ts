@@ -66,6 +66,14 @@ describe("sweep files", () => {
     expect(() => parseSweep("s.yaml", FILE.replace("out: runs\n", ""))).toThrow(/"out" must name the folder/);
   });
 
+  it("the examples in examples/sweeps/ are valid: docs/usage.md shows them", () => {
+    const smac = parseSweep(join(ROOT, "examples", "sweeps", "smaclite.yaml"), readFileSync(join(ROOT, "examples", "sweeps", "smaclite.yaml"), "utf8"));
+    expect(smac.runs).toHaveLength(12);
+    expect(smac.out).toBe(join(ROOT, "runs", "smaclite"));
+    expect(smac.runs[11]!.config).toMatchObject({ env: "smaclite/3s5z", mixer: "vdn", seed: 2, tMax: 1010000, batchSize: 128 });
+    expect(parseSweep(join(ROOT, "examples", "sweeps", "two_step.yaml"), readFileSync(join(ROOT, "examples", "sweeps", "two_step.yaml"), "utf8")).runs).toHaveLength(4);
+  });
+
   it("refuse a grid that would make two runs share a folder", () => {
     expect(() => parseSweep("s.yaml", FILE.replace("seed: [0, 1]", "seed: [1, 1]"))).toThrow(/two runs share the folder two_step-qmix-seed1-lr0.001/);
     expect(() => parseSweep("s.yaml", FILE.replace("lr: [0.001]", "envArgs.x: [\"a b\", \"a/b\"]"))).toThrow(/share the folder/);
