@@ -6,8 +6,8 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_CONFIG, type QMixConfig } from "../qmix/config.ts";
-import { curveSvg } from "../qmix/curve.ts";
+import { DEFAULT_CONFIG, type QMixConfig } from "../train/config.ts";
+import { curveSvg } from "../train/curve.ts";
 import { Rng } from "../tensor/random.ts";
 import { writeFileAtomic } from "./files.ts";
 import { envSlug } from "./process_env.ts";

@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join, relative } from "node:path";
-import type { Metrics } from "../qmix/loop.ts";
+import type { Metrics } from "../train/loop.ts";
 import { LOCK_FILE, LockError, MODEL_FILE, ensureDir, writeFileAtomic } from "./files.ts";
 import { formatDuration } from "./progress.ts";
 import type { Sweep, SweepRun } from "./sweep_file.ts";

@@ -1,7 +1,7 @@
 // The `sweep` and `report` commands of the command line (src/node/cli.ts
 // hands them their arguments).
 
-import { ConfigError } from "../qmix/config.ts";
+import { ConfigError } from "../train/config.ts";
 import { ensureDir } from "./files.ts";
 import { formatStatus, runOne, runSweepLocal } from "./sweep.ts";
 import { readSweep } from "./sweep_file.ts";

@@ -6,8 +6,8 @@
 // the run's grid values. Errors name the file, the line and the key.
 
 import { dirname, join, resolve } from "node:path";
-import { CONFIG_KEYS, ConfigError, resolveConfig, type QMixConfig } from "../qmix/config.ts";
-import { parseYaml } from "../qmix/yaml.ts";
+import { CONFIG_KEYS, ConfigError, resolveConfig, type QMixConfig } from "../train/config.ts";
+import { parseYaml } from "../train/yaml.ts";
 import { readTextFile } from "./get_runner.ts";
 import { presetLayers } from "./presets.ts";
 import { envSlug } from "./process_env.ts";

@@ -4,7 +4,7 @@
 // from the environment's sizes elsewhere. docs/usage.md#sweeps lists both.
 
 import { freemem } from "node:os";
-import type { QMixConfig } from "../qmix/config.ts";
+import type { QMixConfig } from "../train/config.ts";
 import { makeEnvWithProcess } from "./process_env.ts";
 
 /**
