@@ -206,7 +206,7 @@ function writeGroupSvg(g: Group, dir: string, metric: ReportMetric): string {
   const seeds = g.runs.length;
   const label = `${METHOD[g.config.mixer] ?? g.config.mixer}, median of ${seeds} seed${seeds === 1 ? "" : "s"}${seeds > 1 ? " (band: interquartile range)" : ""}`;
   const svg = curveSvg([{ label, points, band: seeds > 1 ? band : [] }], {
-    title: `${g.config.env}${extra ? ` ${extra.slice(1)}` : ""}: greedy test ${win ? "win rate" : "return"}, ${g.config.testNEpisode} episodes per evaluation`,
+    title: `${g.config.env}${extra ? ` ${extra.slice(1)}` : ""}: greedy test ${win ? "win rate" : "return"}, ${g.config.testNEpisode} episode${g.config.testNEpisode === 1 ? "" : "s"} per evaluation`,
     yLabel: win ? "battles won (%)" : "greedy test return", ...(win ? { yMin: 0, yMax: 100 } : {}), legend: win ? "bottom-right" : "top-left",
   });
   const path = join(dir, name);

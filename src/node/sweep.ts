@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join, relative } from "node:path";
+import { readTrainingStep } from "../train/checkpoint.ts";
 import type { Metrics } from "../train/loop.ts";
 import { LOCK_FILE, LockError, MODEL_FILE, ensureDir, writeFileAtomic } from "./files.ts";
 import { formatDuration } from "./progress.ts";
@@ -40,6 +41,20 @@ function writeState(dir: string, s: RunState): void {
   writeFileAtomic(join(dir, STATE_FILE), JSON.stringify(s) + "\n");
 }
 
+/**
+ * A run is done when its last attempt finished and its checkpoint has
+ * reached the sweep's step budget: raising tMax in the sweep file makes
+ * finished runs continue.
+ */
+function isDone(run: SweepRun, state = readState(run.dir)): boolean {
+  if (state?.state !== "done") return false;
+  try {
+    return (readTrainingStep(new Uint8Array(readFileSync(join(run.dir, MODEL_FILE)))) ?? 0) >= run.config.tMax;
+  } catch {
+    return false;
+  }
+}
+
 /** The last non-empty line of a run's train.log: what a failed run said last. */
 function lastLogLine(dir: string): string {
   try {
@@ -57,9 +72,8 @@ function lastLogLine(dir: string): string {
  */
 export async function runOne(run: SweepRun): Promise<number> {
   ensureDir(run.dir);
-  const before = readState(run.dir);
   const resume = existsSync(join(run.dir, MODEL_FILE));
-  if (before?.state === "done" && resume) {
+  if (isDone(run)) {
     process.stdout.write(`qmix sweep: ${run.name} is done; skipped\n`);
     return 0;
   }
@@ -106,7 +120,7 @@ export interface LocalOptions {
  */
 export async function runSweepLocal(sweep: Sweep, opts: LocalOptions): Promise<number> {
   const log = opts.log ?? ((s: string) => process.stdout.write(s + "\n"));
-  const todo = sweep.runs.filter((r) => !(readState(r.dir)?.state === "done" && existsSync(join(r.dir, MODEL_FILE))));
+  const todo = sweep.runs.filter((r) => !isDone(r));
   const def = defaultJobs(todo.length ? todo : sweep.runs);
   const jobs = opts.jobs ?? def.jobs;
   if (jobs < 1) throw new Error(`--jobs must be at least 1, got ${jobs}`);
@@ -229,9 +243,9 @@ export function runStatus(run: SweepRun): RunStatus {
   const here = s?.host === undefined || s.host === hostname();
   if (Number.isInteger(lockPid) && lockPid > 0 && (here ? alive(lockPid) : s?.state === "running")) return { ...base, state: "running", detail: `pid ${lockPid}${here ? "" : ` on ${s!.host}`}` };
   const hasModel = existsSync(join(run.dir, MODEL_FILE));
-  if (s?.state === "done" && hasModel) return { ...base, state: "done", detail: "" };
+  if (isDone(run, s)) return { ...base, state: "done", detail: "" };
   if (s?.state === "failed") return { ...base, state: "failed", detail: s.error ?? lastLogLine(run.dir) };
-  if (hasModel) return { ...base, state: "pending", detail: `resumes from its checkpoint${s?.state === "running" ? " (its process ended without saying how)" : ""}` };
+  if (hasModel) return { ...base, state: "pending", detail: `resumes from its checkpoint${s?.state === "running" ? " (its process ended without saying how)" : s?.state === "done" ? ` to the sweep's ${run.config.tMax.toLocaleString("en")} steps` : ""}` };
   return { ...base, state: "pending", detail: "" };
 }
 

@@ -147,11 +147,16 @@ describe.skipIf(ONCE)("qmix sweep", () => {
     const again = qmix("sweep", file);
     expect(again.stdout).toMatch(/4 runs under .*; 2 done, 2 to run; --jobs/);
     expect(readFileSync(join(dir, "mixed", "two_step-qmix-seed0", "train.log"), "utf8").match(/qmix-ts: training/g)).toHaveLength(1);
+    // A larger budget in the file: the finished runs continue to it.
+    writeFileSync(file, readFileSync(file, "utf8").replace("tMax: 400", "tMax: 600").replace(', "process:/bin/false"', ""));
+    expect(qmix("sweep", file, "--status").stdout).toMatch(/two_step-qmix-seed1 +pending +400 .* resumes from its checkpoint to the sweep's 600 steps/);
+    expect(qmix("sweep", file).code).toBe(0);
+    expect(readFileSync(join(dir, "mixed", "two_step-qmix-seed1", "train.log"), "utf8")).toMatch(/for 600 steps, seed 1, resumed at 400/);
   });
 
   it("SIGTERM stops every run with a checkpoint; the same command resumes them", async () => {
     const file = join(dir, "stop.yaml");
-    writeFileSync(file, `name: stop\nout: stop\nbase:\n  env: two_step\n  tMax: 8000\ngrid:\n  mixer: [qmix, vdn]\n`);
+    writeFileSync(file, `name: stop\nout: stop\nbase:\n  env: two_step\n  tMax: 5000\ngrid:\n  mixer: [qmix, vdn]\n`);
     const p = spawn(NODE[0]!, [...NODE.slice(1), "sweep", file, "--jobs", "2"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
