@@ -10,7 +10,8 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join, relative } from "node:path";
-import { readTrainingStep } from "../train/checkpoint.ts";
+import { decodeSafetensors } from "../nn/safetensors.ts";
+import { readConfig, readTrainingStep } from "../train/checkpoint.ts";
 import type { Metrics } from "../train/loop.ts";
 import { LOCK_FILE, LockError, MODEL_FILE, ensureDir, writeFileAtomic } from "./files.ts";
 import { formatDuration } from "./progress.ts";
@@ -43,13 +44,18 @@ function writeState(dir: string, s: RunState): void {
 
 /**
  * A run is done when its last attempt finished and its checkpoint has
- * reached the sweep's step budget: raising tMax in the sweep file makes
- * finished runs continue.
+ * reached the sweep's step budget, or the early stop of its config
+ * (stopWinRate) ended it: raising tMax in the sweep file makes finished
+ * runs continue.
  */
 function isDone(run: SweepRun, state = readState(run.dir)): boolean {
   if (state?.state !== "done") return false;
   try {
-    return (readTrainingStep(new Uint8Array(readFileSync(join(run.dir, MODEL_FILE)))) ?? 0) >= run.config.tMax;
+    const model = new Uint8Array(readFileSync(join(run.dir, MODEL_FILE)));
+    const stored = readConfig(model);
+    const { metadata } = decodeSafetensors(model);
+    const goalStreak = (JSON.parse(metadata.counters ?? "{}") as { goalStreak?: number }).goalStreak ?? 0;
+    return (readTrainingStep(model) ?? 0) >= run.config.tMax || (stored.stopWinRate > 0 && goalStreak >= stored.stopAfterTests);
   } catch {
     return false;
   }
