@@ -6,3 +6,5 @@ export * from "./qmix/index.ts";
 export * from "./train/index.ts";
 export * from "./xuance/index.ts";
 export * from "./envs/index.ts";
+// A greedy episode with each agent's Qs, the mixer's Q_tot and credit, and the return that followed.
+export * from "./qmix/episode_record.ts";
