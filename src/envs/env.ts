@@ -43,9 +43,20 @@ export interface MultiAgentEnv {
   readonly stateLastAction?: number;
   /** Available actions as 0/1, [nAgents * nActions] row-major. */
   getAvailActions(): Uint8Array;
-  /** A text picture of the current frame, for `eval --render`. */
-  render?(): string;
+  /**
+   * A text picture of the current frame, for `eval --render`; with
+   * decisions, each agent's chosen action and its Q where the picture has room.
+   */
+  render?(decisions?: Decisions): string;
   close?(): void;
+}
+
+/** What the team chose in the frame being drawn: the agent network's Q and the action taken, per agent. */
+export interface Decisions {
+  /** The chosen joint action, [nAgents]. */
+  actions: ArrayLike<number>;
+  /** Every agent's Q for every action, [nAgents · nActions]. */
+  q: ArrayLike<number>;
 }
 
 export type EnvOptions = Record<string, unknown>;

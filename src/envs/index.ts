@@ -6,7 +6,7 @@ import { makeMatrixGame, makeNonmonotonic3x3 } from "./matrix_game.ts";
 import { makeSimpleSpread } from "./simple_spread.ts";
 import { makeSmaclite, SMACLITE_MAP_NAMES, STANDARD_MAPS } from "./smaclite/index.ts";
 
-export type { EnvFactory, EnvOptions, MultiAgentEnv, StepResult } from "./env.ts";
+export type { Decisions, EnvFactory, EnvOptions, MultiAgentEnv, StepResult } from "./env.ts";
 export { listEnvs, makeEnv, registerEnv, unregisterEnv, type EnvInfo, type RegisterOptions } from "./registry.ts";
 export { checkOptions, intIn, numberIn, resolveAliases, seedOf, showValue, type OptionRule, type OptionRules } from "./options.ts";
 export { checkActions } from "./actions.ts";
@@ -31,7 +31,7 @@ export {
   type Payoff,
 } from "./matrix_game.ts";
 export { SimpleSpreadEnv, makeSimpleSpread, renderSvg, type SimpleSpreadConfig, type SpreadWorldState } from "./simple_spread.ts";
-export { renderSpreadSvg, renderSpreadText, type SpreadFrame } from "./simple_spread_render.ts";
+export { renderSpreadSvg, renderSpreadText, SPREAD_ACTION_NAMES, SPREAD_LEGEND, type SpreadFrame } from "./simple_spread_render.ts";
 
 // `replace: true` keeps a second evaluation of this module (two bundles, hot
 // reload) from failing on names it registered itself.
@@ -53,7 +53,7 @@ registerEnv("simple_spread_v3", makeSimpleSpread, {
 });
 
 export {
-  SmacliteEnv, SeededOrder, Battle, Unit, makeSmaclite, smacliteMap, resolveMap, resolveUnit, renderBattleText, unitLetter,
+  SmacliteEnv, SeededOrder, Battle, Unit, makeSmaclite, smacliteMap, resolveMap, resolveUnit, renderBattleText, unitLetter, smacliteActionName, BATTLE_LEGEND,
   STANDARD_MAPS, STANDARD_UNITS, SMACLITE_MAP_NAMES, STEP_MUL,
   type MapFile, type MapSpec, type UnitFile, type UnitType, type UnitOrder, type SmacliteOptions, type SmacliteFrame, type SmacliteFrameUnit,
 } from "./smaclite/index.ts";

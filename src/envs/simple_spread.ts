@@ -8,6 +8,7 @@
 import type { EnvOptions, MultiAgentEnv, StepResult } from "./env.ts";
 import { Rng } from "../tensor/random.ts";
 import { checkActions } from "./actions.ts";
+import type { Decisions } from "./env.ts";
 import { checkOptions, intIn, numberIn, resolveAliases } from "./options.ts";
 import { renderSpreadSvg, renderSpreadText, type SpreadFrame } from "./simple_spread_render.ts";
 
@@ -291,8 +292,8 @@ export class SimpleSpreadEnv implements MultiAgentEnv {
     };
   }
 
-  render(): string {
-    return renderSpreadText(this.frame());
+  render(decisions?: Decisions): string {
+    return renderSpreadText(this.frame(), decisions);
   }
 
   renderSvg(sizePx?: number): string {

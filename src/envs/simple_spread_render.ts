@@ -2,6 +2,8 @@
 // --render`) and an SVG for browsers and reports. Pure functions of the
 // frame, so rendering never touches the physics.
 
+import type { Decisions } from "./env.ts";
+
 export interface SpreadFrame {
   nAgents: number;
   nLandmarks: number;
@@ -32,8 +34,19 @@ function fmt(v: number): string {
   return (v >= 0 ? " " : "") + v.toFixed(3);
 }
 
-/** Landmarks are 'o', agents their index (mod 10) drawn over them; +y is up. */
-export function renderSpreadText(f: SpreadFrame): string {
+/** MPE's discrete actions (simple_env.py _set_action): 0 no-op, then unit forces -x, +x, -y, +y. */
+export const SPREAD_ACTION_NAMES: readonly string[] = ["no-op", "left", "right", "down", "up"];
+
+/** The legend `eval --render` prints once above the episode. */
+export const SPREAD_LEGEND = [
+  "legend: o = landmark, 0-9 = agent (drawn over a landmark it covers); +y is up; reward = the team's last reward",
+  "        (minus the summed distances from each landmark to its nearest agent, minus collisions);",
+  "        chose = the action the agent's network picks in this frame, Q = that action's Qᵢ (a utility, not a return:",
+  "        the mixer turns the chosen Qᵢ into Q_tot, the team's estimate of its discounted return).",
+].join("\n");
+
+/** Landmarks are 'o', agents their index (mod 10) drawn over them; +y is up. With decisions, each agent's line ends with its chosen action and Q. */
+export function renderSpreadText(f: SpreadFrame, decisions?: Decisions): string {
   const e = extent(f);
   const grid: string[][] = Array.from({ length: GRID_H }, () => new Array<string>(GRID_W).fill(" "));
   const plot = (x: number, y: number, ch: string): void => {
@@ -48,7 +61,12 @@ export function renderSpreadText(f: SpreadFrame): string {
   const lines = [`simple_spread t=${f.t}/${f.maxCycles} reward=${f.reward.toFixed(3)} view=[-${e.toFixed(2)}, ${e.toFixed(2)}]^2`, border];
   for (const row of grid) lines.push(`|${row.join("")}|`);
   lines.push(border);
-  for (let i = 0; i < f.nAgents; i++) lines.push(`agent ${i}    (${fmt(f.agentPos[2 * i]!)}, ${fmt(f.agentPos[2 * i + 1]!)})`);
+  const A = decisions ? decisions.q.length / f.nAgents : 0;
+  for (let i = 0; i < f.nAgents; i++) {
+    const a = decisions?.actions[i];
+    const choice = a === undefined ? "" : `  chose ${SPREAD_ACTION_NAMES[a] ?? a} Q ${decisions!.q[i * A + a]!.toFixed(2)}`;
+    lines.push(`agent ${i}    (${fmt(f.agentPos[2 * i]!)}, ${fmt(f.agentPos[2 * i + 1]!)})${choice}`);
+  }
   for (let l = 0; l < f.nLandmarks; l++) lines.push(`landmark ${l} (${fmt(f.landmarkPos[2 * l]!)}, ${fmt(f.landmarkPos[2 * l + 1]!)})`);
   return lines.join("\n");
 }

@@ -6,7 +6,7 @@
 // clock to the mixer's state, ObsTimestep to every agent's observation;
 // actions, rewards and available actions are the wrapped environment's.
 
-import type { MultiAgentEnv, StepResult } from "./env.ts";
+import type { Decisions, MultiAgentEnv, StepResult } from "./env.ts";
 
 /** Passes everything through to the wrapped environment and counts the steps since reset. */
 abstract class ClockWrapper implements MultiAgentEnv {
@@ -16,7 +16,7 @@ abstract class ClockWrapper implements MultiAgentEnv {
   abstract readonly stateDim: number;
   readonly nActions: number;
   readonly episodeLimit: number;
-  readonly render?: () => string;
+  readonly render?: (decisions?: Decisions) => string;
   readonly close?: () => void;
   /** The wrapped state's last actions stay where they were: a clock is only ever appended. */
   readonly stateLastAction?: number;
@@ -28,7 +28,7 @@ abstract class ClockWrapper implements MultiAgentEnv {
     this.nAgents = inner.nAgents;
     this.nActions = inner.nActions;
     this.episodeLimit = inner.episodeLimit;
-    if (inner.render) this.render = () => inner.render!();
+    if (inner.render) this.render = (decisions) => inner.render!(decisions);
     if (inner.close) this.close = () => inner.close!();
   }
 

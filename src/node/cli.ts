@@ -7,7 +7,6 @@ import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { listEnvs, makeEnv, wrapTimestep } from "../envs/index.ts";
-import type { MultiAgentEnv } from "../envs/env.ts";
 import { readConfig, readTrainingStep } from "../train/checkpoint.ts";
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, parseAssignment, resolveConfig, type QMixConfig } from "../train/config.ts";
 import { fileEnvName, parseConfigFile, xuanceLayer } from "../xuance/config_file.ts";
@@ -18,6 +17,7 @@ import { Rng } from "../tensor/random.ts";
 import { MODEL_FILE } from "./files.ts";
 import { readTextFile } from "./get_runner.ts";
 import { presetLayers } from "./presets.ts";
+import { renderEpisodeTerminal } from "./render_terminal.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";
 import { sweepCommand } from "./sweep_cli.ts";
 import { RunFolderError, trainRunFolder } from "./train_run.ts";
@@ -28,7 +28,7 @@ const USAGE = `qmix — QMIX for cooperative multi-agent RL
 
   qmix train --env NAME|process:COMMAND [--mixer qmix|vdn|none] [--seed N] [--steps N]
              [--config FILE.json|FILE.yaml] [--set key=value ...] [--out DIR] [--resume] [--quiet]
-  qmix eval  --checkpoint FILE_OR_RUN_DIR [--episodes N] [--seed N] [--env NAME|process:COMMAND] [--render] [--json]
+  qmix eval  --checkpoint FILE_OR_RUN_DIR [--episodes N] [--seed N] [--env NAME|process:COMMAND] [--render [--fps N]] [--json]
   qmix envs
 
 Config keys (for --set and --config files): ${CONFIG_KEYS.join(", ")}
@@ -47,7 +47,7 @@ interface Args {
 const BOOLEAN_FLAGS = new Set(["resume", "render", "json", "quiet", "help"]);
 const VALUE_FLAGS: Record<string, string[]> = {
   train: ["env", "mixer", "seed", "steps", "config", "set", "out"],
-  eval: ["checkpoint", "episodes", "seed", "env"],
+  eval: ["checkpoint", "episodes", "seed", "env", "fps"],
   envs: [],
 };
 
@@ -150,7 +150,7 @@ function evaluate(args: Args): number {
     env.close?.();
     throw new Error(`--env ${envName}: its sizes (${sizes(env)}) differ from those the team in ${path} was trained on (${sizes(spec)}, on ${config.env})`);
   }
-  if (args.flags.has("render")) renderEpisode(env, policy, deriveSeed(seed, 9, 0));
+  if (args.flags.has("render")) renderEpisodeTerminal(env, policy, deriveSeed(seed, 9, 0), { bytes, config, fps: intFlag(args, "fps") });
   const runner = new ParallelRunner([env], policy);
   const rng = new Rng(deriveSeed(seed, 8, 0));
   const returns: number[] = [];
@@ -170,21 +170,6 @@ function evaluate(args: Args): number {
     process.stdout.write(`${config.mixer} on ${envName}: greedy return ${r.returnMean.toFixed(3)} ± ${r.returnStd.toFixed(3)}${w} over ${r.episodes} episodes (${path}, trained ${trainedAt === null ? "for an unknown number of" : trainedAt.toLocaleString("en")} steps)\n`);
   }
   return 0;
-}
-
-function renderEpisode(env: MultiAgentEnv, policy: DecentralisedPolicy, seed: number): void {
-  const rng = new Rng(seed);
-  env.reset(seed);
-  policy.reset(1);
-  let total = 0;
-  for (let t = 0; t < env.episodeLimit; t++) {
-    process.stdout.write(`--- step ${t}  return so far ${total.toFixed(3)}\n${env.render?.() ?? "(this environment has no text rendering)"}\n`);
-    const a = policy.act(env.getObs(), env.getAvailActions(), 0, rng);
-    const res = env.step(a);
-    total += res.reward;
-    if (res.terminated || res.truncated) break;
-  }
-  process.stdout.write(`--- end  return ${total.toFixed(3)}\n${env.render?.() ?? ""}\n`);
 }
 
 function envs(): number {

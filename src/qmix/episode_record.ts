@@ -53,6 +53,8 @@ export interface RecordOptions {
   rng?: Rng;
   /** Called after reset and after every step (0 … T): the caller records its frames here. */
   observe?: (t: number) => void;
+  /** Called once step t is decided, before the environment takes it (a live view draws the frame with its decisions here). */
+  decide?: (t: number, step: StepRecord) => void;
 }
 
 /**
@@ -93,9 +95,12 @@ export function recordEpisode(env: MultiAgentEnv, policy: DecentralisedPolicy, o
       qTot = chosen.reduce((a, b) => a + b, 0);
       credit = new Float64Array(n).fill(1);
     }
+    const rec: StepRecord = { q, avail, actions: actions.slice(), reward: 0, qTot, credit, returnToGo: 0 };
+    opts.decide?.(t, rec);
     const r = env.step(actions);
     ret += r.reward;
-    steps.push({ q, avail, actions: actions.slice(), reward: r.reward, qTot, credit, returnToGo: 0 });
+    rec.reward = r.reward;
+    steps.push(rec);
     opts.observe?.(t + 1);
     if (r.terminated || r.truncated) {
       if (typeof r.info?.battle_won === "boolean") won = r.info.battle_won;

@@ -11,7 +11,7 @@ import "../../src/envs/index.ts";
 import { makeEnv } from "../../src/envs/registry.ts";
 import { wrapTimestep } from "../../src/envs/timestep.ts";
 import { noGrad } from "../../src/autograd/tape.ts";
-import { readConfig } from "../../src/qmix/checkpoint.ts";
+import { readConfig } from "../../src/train/checkpoint.ts";
 import { plainRecord, recordEpisode } from "../../src/qmix/episode_record.ts";
 import { QMixer, VDNMixer } from "../../src/qmix/mixers.ts";
 import { mixerFromBytes, mixerGradients } from "../../src/qmix/monotonicity.ts";

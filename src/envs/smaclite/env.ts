@@ -5,7 +5,7 @@
 // episode limit as a time-limit truncation. Feature layouts follow SMAClite's
 // env/smaclite.py exactly, its quirks included.
 
-import type { MultiAgentEnv, StepResult } from "../env.ts";
+import type { Decisions, MultiAgentEnv, StepResult } from "../env.ts";
 import { Rng } from "../../tensor/random.ts";
 import { AttackUnitCommand, MoveCommand, NoopCommand, StopCommand, type Command } from "./commands.ts";
 import type { MapSpec } from "./schema.ts";
@@ -296,8 +296,8 @@ export class SmacliteEnv implements MultiAgentEnv {
     return s;
   }
 
-  render(): string {
-    return renderBattleText(this.battle, this.steps);
+  render(decisions?: Decisions): string {
+    return renderBattleText(this.battle, this.steps, decisions);
   }
 
   /** What a picture of the battle needs now: the map, and every live unit with its bars and target. */

@@ -12,7 +12,7 @@ export { SmacliteEnv, SeededOrder, STEP_MUL, type SmacliteFrame, type SmacliteFr
 export { Battle, type UnitOrder } from "./world.ts";
 export { Unit } from "./unit.ts";
 export { resolveMap, resolveUnit, type MapFile, type MapSpec, type UnitFile, type UnitType } from "./schema.ts";
-export { renderBattleText, unitLetter } from "./render.ts";
+export { BATTLE_LEGEND, renderBattleText, smacliteActionName, unitLetter } from "./render.ts";
 export { STANDARD_MAPS } from "./data/maps.ts";
 export { STANDARD_UNITS } from "./data/units.ts";
 
