@@ -1,7 +1,11 @@
 // The page: buttons, the two-step Q_tot tables of QMIX and VDN side by side,
-// the simple_spread canvas, learning curve and monotonicity chart. Everything
+// the simple_spread canvas with replay controls (replay.js), each agent's Qs
+// at the step shown, the learning curve and monotonicity chart (charts.js). Everything
 // heavy happens in worker.js; this side only draws what the worker posts, so
 // the page stays responsive while training runs.
+
+import { AGENT_LINES, drawCredit, drawCurve } from "./charts.js";
+import { Player } from "./replay.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -108,7 +112,9 @@ function setupTwoStep() {
 
 // ---------------------------------------------------------- simple_spread
 
-const AGENT = "rgb(89,89,217)", LANDMARK = "rgb(64,64,64)";
+// PettingZoo's agent blue; landmarks a lighter grey than its (0.25, 0.25, 0.25),
+// drawn again as rings over the agents so one an agent covers stays visible.
+const AGENT = "rgb(89,89,217)", LANDMARK = "rgb(150,155,165)";
 
 // Half the side of the square shown, fixed for a whole episode: at least the
 // reset box [-1, 1]², at most MAX_EXTENT — an exploring agent can drift far
@@ -142,6 +148,7 @@ function drawWorld(canvas, f, e) {
     ctx.fill();
   }
   const r = Math.max(f.agentSize * s, 6), edge = e - f.agentSize;
+  ctx.globalAlpha = 0.7;
   ctx.font = `bold ${Math.round(r)}px system-ui, sans-serif`;
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
@@ -153,9 +160,7 @@ function drawWorld(canvas, f, e) {
     ctx.arc(x, y, r, 0, 2 * Math.PI);
     if (inside) {
       ctx.fillStyle = AGENT;
-      ctx.globalAlpha = 0.85;
       ctx.fill();
-      ctx.globalAlpha = 1;
       ctx.fillStyle = "#fff";
     } else {
       ctx.strokeStyle = AGENT;
@@ -166,6 +171,15 @@ function drawWorld(canvas, f, e) {
     }
     ctx.fillText(String(i), x, y);
   }
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = "rgb(90,95,105)";
+  ctx.lineWidth = 1.5;
+  for (let l = 0; l < f.nLandmarks; l++) {
+    ctx.beginPath();
+    ctx.arc(px(f.landmarkPos[2 * l]), py(f.landmarkPos[2 * l + 1]), Math.max(f.landmarkSize * s, 3), 0, 2 * Math.PI);
+    ctx.stroke();
+  }
+  ctx.lineWidth = 1;
   ctx.fillStyle = "#1d2330";
   ctx.font = "12px ui-monospace, Menlo, monospace";
   ctx.textAlign = "left";
@@ -173,148 +187,78 @@ function drawWorld(canvas, f, e) {
   ctx.fillText(`t=${f.t}/${f.maxCycles}  reward=${f.reward.toFixed(3)}`, 8, 8);
 }
 
-function niceStep(range, ticks) {
-  const raw = range / ticks, mag = 10 ** Math.floor(Math.log10(raw));
-  return [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
-}
-
-function drawCurve(canvas, train, test, tMax) {
-  const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
-  const L = 44, R = 14, T = 12, B = 38;
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, W, H);
-  const all = [...train, ...test];
-  const x1 = Math.max(tMax, 1000);
-  let y0 = Math.min(...all.map((p) => p[1])), y1 = Math.max(...all.map((p) => p[1]));
-  if (!all.length) [y0, y1] = [-60, 0];
-  if (y1 - y0 < 1) y0 -= 1;
-  const step = niceStep(y1 - y0, 5);
-  y0 = Math.floor(y0 / step) * step;
-  y1 = Math.ceil(y1 / step) * step;
-  const px = (t) => L + (t / x1) * (W - L - R), py = (v) => T + ((y1 - v) / (y1 - y0)) * (H - T - B);
-  ctx.font = "11px system-ui, sans-serif";
-  ctx.fillStyle = "#667085";
-  ctx.strokeStyle = "#eef0f4";
-  ctx.textAlign = "right";
-  ctx.textBaseline = "middle";
-  for (let v = y0; v <= y1 + 1e-9; v += step) {
-    ctx.beginPath(); ctx.moveTo(L, py(v)); ctx.lineTo(W - R, py(v)); ctx.stroke();
-    ctx.fillText(String(+v.toFixed(6)), L - 6, py(v));
+/** Each agent's Q for every action at step t, the chosen one marked: what the agents' networks thought. */
+function renderSpreadQs(root, ep, t) {
+  const rec = ep.record, step = rec.steps[t], A = rec.nActions;
+  const table = document.createElement("table");
+  table.className = "qgrid";
+  table.dataset.step = String(t);
+  const head = table.insertRow();
+  head.insertCell().textContent = `step ${t}`;
+  for (let a = 0; a < A; a++) head.insertCell().textContent = ep.actionNames[0][a];
+  for (let i = 0; i < rec.nAgents; i++) {
+    const row = table.insertRow();
+    row.dataset.agent = String(i);
+    const name = row.insertCell();
+    name.textContent = `agent ${i}`;
+    name.style.color = AGENT_LINES[i % AGENT_LINES.length];
+    for (let a = 0; a < A; a++) {
+      const td = row.insertCell();
+      const q = step.q[i * A + a];
+      td.textContent = q.toFixed(2);
+      td.dataset.q = String(q);
+      if (a === step.actions[i]) td.className = "chosen";
+    }
   }
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
-  const xs = niceStep(x1, 4);
-  for (let t = 0; t <= x1 + 1e-9; t += xs) ctx.fillText(t >= 1000 ? `${t / 1000}k` : String(t), px(t), H - B + 6);
-  ctx.fillText("environment steps", (L + W - R) / 2, H - 16);
-  ctx.strokeStyle = "#c3c9d4";
-  ctx.strokeRect(L, T, W - L - R, H - T - B);
-  ctx.strokeStyle = "#9aa4b5";
-  ctx.lineWidth = 1.5;
-  ctx.beginPath();
-  train.forEach(([t, v], i) => (i ? ctx.lineTo(px(t), py(v)) : ctx.moveTo(px(t), py(v))));
-  ctx.stroke();
-  ctx.lineWidth = 1;
-  ctx.fillStyle = "#d9480f";
-  for (const [t, v] of test) { ctx.beginPath(); ctx.arc(px(t), py(v), 3.5, 0, 2 * Math.PI); ctx.fill(); }
-}
-
-// Agent colours for the monotonicity chart (the world draws every agent in
-// the same blue with its number on it).
-const AGENT_LINES = ["#3b5bdb", "#e8590c", "#2b8a3e", "#ae3ec9", "#1098ad", "#f08c00"];
-
-/**
- * ∂Q_tot/∂Qᵢ of each agent over the steps of an episode, drawn up to step
- * `upTo`, on a y axis that starts at 0: the monotonicity constraint (3) says
- * no line can go below it. grads: [step][agent].
- */
-function drawMonotonicity(canvas, grads, upTo) {
-  const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
-  const L = 44, R = 10, T = 12, B = 34;
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, W, H);
-  ctx.font = "11px system-ui, sans-serif";
-  if (!grads || grads.length === 0) {
-    ctx.fillStyle = "#667085";
-    ctx.textAlign = "center";
-    ctx.fillText(grads ? "waiting for an episode" : "this team came without its mixer", W / 2, H / 2);
-    return;
-  }
-  const steps = grads.length, n = grads[0].length;
-  let top = 0;
-  for (const g of grads) for (const v of g) top = Math.max(top, v);
-  const step = niceStep(Math.max(top, 1e-3), 4);
-  const y1 = Math.ceil(Math.max(top, 1e-3) / step) * step;
-  const px = (t) => L + (t / Math.max(steps - 1, 1)) * (W - L - R), py = (v) => T + ((y1 - v) / y1) * (H - T - B);
-  ctx.strokeStyle = "#eef0f4";
-  ctx.fillStyle = "#667085";
-  ctx.textAlign = "right";
-  ctx.textBaseline = "middle";
-  for (let v = 0; v <= y1 + 1e-9; v += step) {
-    ctx.beginPath(); ctx.moveTo(L, py(v)); ctx.lineTo(W - R, py(v)); ctx.stroke();
-    ctx.fillText(String(+v.toFixed(4)), L - 6, py(v));
-  }
-  ctx.strokeStyle = "#1d2330";
-  ctx.beginPath(); ctx.moveTo(L, py(0)); ctx.lineTo(W - R, py(0)); ctx.stroke();
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
-  for (let t = 0; t < steps; t += 5) ctx.fillText(String(t), px(t), H - B + 5);
-  ctx.fillText("step of the episode", (L + W - R) / 2, H - 15);
-  ctx.lineWidth = 2;
-  const last = Math.min(upTo, steps - 1);
-  for (let i = 0; i < n; i++) {
-    ctx.strokeStyle = AGENT_LINES[i % AGENT_LINES.length];
-    ctx.beginPath();
-    for (let t = 0; t <= last; t++) (t ? ctx.lineTo(px(t), py(grads[t][i])) : ctx.moveTo(px(t), py(grads[t][i])));
-    ctx.stroke();
-  }
-  ctx.lineWidth = 1;
+  root.replaceChildren(table);
 }
 
 function setupSpread() {
   const train = $("spread-train"), stop = $("spread-stop"), save = $("spread-save"), load = $("spread-load");
   const status = $("spread-status"), world = $("spread-world"), curve = $("spread-curve"), caption = $("spread-episode");
-  const mono = $("spread-mono"), monoCaption = $("spread-mono-caption");
+  const mono = $("spread-mono"), monoCaption = $("spread-mono-caption"), qTable = $("spread-q");
   let worker = null, paused = false;
   const points = { train: [], test: [] };
   let tEnv = 0;
-  // Episodes play at 10 frames per second (PettingZoo's render_fps for MPE);
-  // the newest one received replaces the one shown when that finishes.
-  let showing = null, next = null, started = 0;
+  // Episodes play at 10 frames per second at 1× (PettingZoo's render_fps for MPE).
+  // A newer episode waits until the one shown has played to its end.
+  let showing = null, next = null;
 
-  function animate(now) {
-    if (!showing && next) {
-      showing = next;
-      next = null;
-      started = now;
-      caption.textContent = `greedy episode of the ${showing.source} team` +
-        (showing.source === "training" ? ` at ${fmtInt(showing.tEnv)} steps` : "") + `, return ${showing.return.toFixed(2)}`;
-      const g = showing.monotonicity;
-      mono.dataset.source = showing.source;
-      if (g && g.length) {
-        const flat = g.flat();
-        mono.dataset.steps = String(g.length);
-        mono.dataset.agents = String(g[0].length);
-        mono.dataset.min = String(Math.min(...flat));
-        mono.dataset.max = String(Math.max(...flat));
-        monoCaption.textContent = `∂Q_tot/∂Qᵢ of the chosen actions, ${showing.source} team: ` +
-          `min ${Math.min(...flat).toFixed(3)}, max ${Math.max(...flat).toFixed(3)} — never below 0`;
-      } else {
-        delete mono.dataset.steps;
-        monoCaption.textContent = "no mixer in this team's file: nothing to differentiate";
-      }
-    }
-    if (showing) {
-      const k = Math.floor((now - started) / 100);
-      const f = showing.frames[Math.min(k, showing.frames.length - 1)];
-      drawWorld(world, f, showing.extent);
-      // The state before step t's actions is frame t; the chart follows the replay.
-      drawMonotonicity(mono, showing.monotonicity, Math.min(k, showing.frames.length - 1));
-      world.dataset.frames = String((+world.dataset.frames || 0) + 1);
-      if (k >= showing.frames.length + 5) { if (next) showing = null; else started = now; }
-    }
-    requestAnimationFrame(animate);
+  function draw(k) {
+    const f = showing.frames[k];
+    drawWorld(world, f, showing.extent);
+    world.dataset.frames = String((+world.dataset.frames || 0) + 1);
+    // The state before step t's actions is frame t; the chart's cursor follows the replay.
+    const T = showing.record.steps.length, t = Math.min(k, T - 1);
+    drawCredit(mono, showing.monotonicity, { cursor: t });
+    renderSpreadQs(qTable, showing, t);
   }
-  requestAnimationFrame(animate);
+  const player = new Player($("spread-player"), {
+    frameMs: 100, onFrame: draw,
+    onEnd: () => { if (next) show(next); else setTimeout(() => { if (!player.playing && !next && player.atEnd && showing?.source === "training") player.start(); }, 500); },
+  });
+
+  function show(m) {
+    showing = m;
+    next = null;
+    caption.textContent = `greedy episode of the ${showing.source} team` +
+      (showing.source === "training" ? ` at ${fmtInt(showing.tEnv)} steps` : "") + `, return ${showing.return.toFixed(2)}`;
+    const g = showing.monotonicity;
+    mono.dataset.source = showing.source;
+    if (g && g.length) {
+      const flat = g.flat();
+      mono.dataset.steps = String(g.length);
+      mono.dataset.agents = String(g[0].length);
+      mono.dataset.min = String(Math.min(...flat));
+      mono.dataset.max = String(Math.max(...flat));
+      monoCaption.textContent = `∂Q_tot/∂Qᵢ of the chosen actions, ${showing.source} team: ` +
+        `min ${Math.min(...flat).toFixed(3)}, max ${Math.max(...flat).toFixed(3)} — never below 0`;
+    } else {
+      delete mono.dataset.steps;
+      monoCaption.textContent = "no mixer in this team's file: nothing to differentiate";
+    }
+    player.load(m.frames.length);
+  }
 
   function onMessage({ data: m }) {
     switch (m.type) {
@@ -326,15 +270,17 @@ function setupSpread() {
       case "metrics":
         if (Number.isFinite(m.metrics.return_mean)) points.train.push([m.metrics.t_env, m.metrics.return_mean]);
         if (m.metrics.test_return_mean !== undefined) points.test.push([m.metrics.t_env, m.metrics.test_return_mean]);
-        drawCurve(curve, points.train, points.test, Math.max(tEnv, 10_000));
+        drawCurve(curve, [{ points: points.train, color: "#9aa4b5" }, { points: points.test, color: "#d9480f", dots: true }], Math.max(tEnv, 10_000));
         curve.dataset.points = String(points.train.length + points.test.length);
         break;
-      case "episode":
-        // A loaded team plays at once and is not replaced by a training replay before it has played.
-        if (m.source === "loaded") showing = null;
-        else if (next?.source === "loaded") break;
-        next = { ...m, extent: episodeExtent(m.frames) };
+      case "episode": {
+        const ep = { ...m, extent: episodeExtent(m.frames) };
+        // A loaded team plays at once; a training replay waits for the episode shown to end,
+        // and does not take over from one paused midway (someone is looking at it).
+        if (m.source === "loaded" || !showing || (!player.playing && player.atEnd)) show(ep);
+        else next = ep;
         break;
+      }
       case "saved": {
         const a = document.createElement("a");
         a.href = URL.createObjectURL(new Blob([m.bytes], { type: "application/octet-stream" }));
@@ -383,8 +329,8 @@ function setupSpread() {
     const bytes = await res.arrayBuffer();
     worker.postMessage({ type: "play", bytes }, [bytes]);
   });
-  drawCurve(curve, [], [], 10_000);
-  drawMonotonicity(mono, [], 0);
+  drawCurve(curve, [], 10_000);
+  drawCredit(mono, [], {});
 }
 
 setupTwoStep();

@@ -1,76 +1,331 @@
-// The SMAClite panel: trains QMIX on a SMAClite map in its own worker
-// (worker.js, with the command line's presets) and replays greedy battles on
-// a canvas: units by faction and type, hp and shield bars, attack and heal
-// lines. "Play the pretrained 2s3z team" replays the shipped team.
+// The SMAClite panel, a battle view that explains itself. A recorded greedy
+// battle (worker.js posts its frames and recordEpisode's record) replays on
+// a camera that follows the units, with play/pause, step, scrub and speed
+// (replay.js). Click or hover a unit: its agent's Qᵢ for every action at that
+// step, as its network computed them, the chosen one marked and the target
+// of an attack highlighted. Under the battle, the mixer's side: each agent's
+// ∂Q_tot/∂Qᵢ over the battle (equation (5)) and Q_tot of the joint action
+// taken against the discounted return that followed. While a map trains,
+// the greedy win rate and the returns are drawn as they come, and the
+// latest evaluation's battle can be replayed.
+
+import { AGENT_LINES, drawCredit, drawCurve, drawValue } from "./charts.js";
+import { Player } from "./replay.js";
 
 const $ = (id) => document.getElementById(id);
 const fmtInt = (n) => Math.round(n).toLocaleString("en-US");
 const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(100 * x)}%`);
 
-const ALLY = "rgb(89, 89, 217)", ENEMY = "rgb(214, 64, 56)", HEAL = "#2b8a3e";
-const FRAME_MS = 110;
+const ALLY = "rgb(89, 89, 217)", ENEMY = "rgb(214, 64, 56)", HEAL = "#2b8a3e", TARGET = "#f59f00";
+// One battle step at 1×: SMAC's 8 game ticks of 1/22.4 s would be 0.36 s; a little faster reads better.
+const FRAME_MS = 300;
+const TYPE_NAMES = { STALKER: "stalker", ZEALOT: "zealot", MARINE: "marine", MARAUDER: "marauder", MEDIVAC: "medivac", ZERGLING: "zergling", BANELING: "baneling", COLOSSUS: "colossus", SPINE_CRAWLER: "spine crawler" };
+const typeName = (t) => TYPE_NAMES[t] ?? t.toLowerCase();
+const unitName = (u) => `${u.ally ? "agent" : "enemy"} ${u.idInFaction}`;
 
-/** One battle frame: the walkable map, then lines, then units with their bars. */
-export function drawBattle(canvas, frame) {
-  const ctx = canvas.getContext("2d");
-  const { width: W, height: H, walkable } = frame;
-  // The view: the walkable part of the map (most maps are a band across a larger square), centred.
-  let c0 = W, c1 = 0, r0 = H, r1 = 0;
-  for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) if (walkable[r * W + c]) { c0 = Math.min(c0, c); c1 = Math.max(c1, c + 1); r0 = Math.min(r0, r); r1 = Math.max(r1, r + 1); }
-  if (c1 <= c0) { c0 = 0; c1 = W; r0 = 0; r1 = H; }
-  const s = Math.min(canvas.width / (c1 - c0), canvas.height / (r1 - r0));
-  const ox = (canvas.width - s * (c1 - c0)) / 2, oy = (canvas.height - s * (r1 - r0)) / 2;
-  // The map's y axis points up; the canvas's down.
-  const X = (x) => ox + (x - c0) * s, Y = (y) => canvas.height - oy - (y - r0) * s;
-  ctx.fillStyle = "#c9ced8";
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.fillStyle = "#fff";
-  for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) if (walkable[r * W + c]) ctx.fillRect(X(c), Y(r + 1), s + 0.5, s + 0.5);
-  const byId = new Map(frame.units.map((u) => [u.id, u]));
-  ctx.lineWidth = 1.5;
+// ------------------------------------------------------------ the camera
+
+/** The live units' bounding box in frame k, or null when none is left. */
+function unitBox(frame) {
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
   for (const u of frame.units) {
-    const t = u.target === null ? undefined : byId.get(u.target);
-    if (!t) continue;
-    ctx.strokeStyle = u.heals ? HEAL : u.ally ? ALLY : ENEMY;
-    ctx.globalAlpha = 0.55;
-    ctx.beginPath();
-    ctx.moveTo(X(u.x), Y(u.y));
-    ctx.lineTo(X(t.x), Y(t.y));
-    ctx.stroke();
+    x0 = Math.min(x0, u.x - u.radius); x1 = Math.max(x1, u.x + u.radius);
+    y0 = Math.min(y0, u.y - u.radius); y1 = Math.max(y1, u.y + u.radius);
   }
-  ctx.globalAlpha = 1;
-  for (const u of frame.units) {
-    const r = Math.max(3, u.radius * s);
-    ctx.fillStyle = u.ally ? ALLY : ENEMY;
-    ctx.beginPath();
-    ctx.arc(X(u.x), Y(u.y), r, 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.fillStyle = "#fff";
-    ctx.font = `bold ${Math.max(9, Math.round(r * 1.2))}px system-ui, sans-serif`;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    ctx.fillText(u.type[0].toUpperCase(), X(u.x), Y(u.y) + 0.5);
-    // Bars above the unit: shields (blue) over hp (green to red).
-    const bw = Math.max(14, 2.4 * r), bx = X(u.x) - bw / 2;
-    let by = Y(u.y) - r - 5;
-    ctx.fillStyle = "#e4e7ec";
-    ctx.fillRect(bx, by, bw, 3);
-    ctx.fillStyle = u.hp > 0.5 ? "#2f9e44" : u.hp > 0.25 ? "#f08c00" : "#e03131";
-    ctx.fillRect(bx, by, bw * u.hp, 3);
-    if (u.shield !== null) {
-      by -= 4;
-      ctx.fillStyle = "#e4e7ec";
-      ctx.fillRect(bx, by, bw, 3);
-      ctx.fillStyle = "#1c7ed6";
-      ctx.fillRect(bx, by, bw * u.shield, 3);
-    }
-  }
+  return x0 <= x1 ? { x0, x1, y0, y1 } : null;
 }
 
+/**
+ * The view for frame k: the units of frames k−1 … k+2 (so the camera moves
+ * before they reach its edge) with a margin, at least MIN_SPAN map cells
+ * across, widened to the canvas's shape. Pixels per cell and the centre.
+ */
+const MARGIN = 2, MIN_SPAN = 8;
+function cameraAt(frames, k, W, H) {
+  let b = null;
+  for (let j = Math.max(0, k - 1); j <= Math.min(frames.length - 1, k + 2); j++) {
+    const f = unitBox(frames[j]);
+    if (!f) continue;
+    b = b ? { x0: Math.min(b.x0, f.x0), x1: Math.max(b.x1, f.x1), y0: Math.min(b.y0, f.y0), y1: Math.max(b.y1, f.y1) } : f;
+  }
+  if (!b) { const f = frames[0]; b = { x0: 0, x1: f.width, y0: 0, y1: f.height }; }
+  const w = Math.max(b.x1 - b.x0 + 2 * MARGIN, MIN_SPAN), h = Math.max(b.y1 - b.y0 + 2 * MARGIN, MIN_SPAN * H / W);
+  return { cx: (b.x0 + b.x1) / 2, cy: (b.y0 + b.y1) / 2, s: Math.min(W / w, H / h) };
+}
+
+const lerp = (a, b, t) => a + (b - a) * t;
+
+// ------------------------------------------------------------ the battle
+
+/**
+ * Frame k of an episode, `frac` of the way to frame k + 1 (units glide
+ * between steps). Returns what it drew: each unit's id, name and place on
+ * the canvas, for hit testing and for tests.
+ */
+export function drawBattle(canvas, ep, k, frac, { selected = null, targets = [] } = {}) {
+  const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
+  const frames = ep.frames, f = frames[k], g = frames[Math.min(k + 1, frames.length - 1)];
+  const c0 = cameraAt(frames, k, W, H), c1 = cameraAt(frames, Math.min(k + 1, frames.length - 1), W, H);
+  const cam = { cx: lerp(c0.cx, c1.cx, frac), cy: lerp(c0.cy, c1.cy, frac), s: lerp(c0.s, c1.s, frac) };
+  const s = cam.s;
+  // The map's y axis points up; the canvas's down.
+  const X = (x) => W / 2 + (x - cam.cx) * s, Y = (y) => H / 2 - (y - cam.cy) * s;
+  ctx.fillStyle = "#c9ced8";
+  ctx.fillRect(0, 0, W, H);
+  const { width: MW, height: MH, walkable } = f;
+  const cx0 = Math.max(0, Math.floor(cam.cx - W / 2 / s)), cx1 = Math.min(MW, Math.ceil(cam.cx + W / 2 / s));
+  const cy0 = Math.max(0, Math.floor(cam.cy - H / 2 / s)), cy1 = Math.min(MH, Math.ceil(cam.cy + H / 2 / s));
+  for (let r = cy0; r < cy1; r++) {
+    for (let c = cx0; c < cx1; c++) {
+      if (!walkable[r * MW + c]) continue;
+      ctx.fillStyle = (r + c) % 2 ? "#fff" : "#f7f8fa";
+      ctx.fillRect(X(c), Y(r + 1), s + 0.5, s + 0.5);
+    }
+  }
+  const next = new Map(g.units.map((u) => [u.id, u]));
+  const pos = new Map(f.units.map((u) => {
+    const v = next.get(u.id);
+    return [u.id, v ? { x: lerp(u.x, v.x, frac), y: lerp(u.y, v.y, frac) } : { x: u.x, y: u.y }];
+  }));
+  // Who attacks (or heals) whom.
+  ctx.lineWidth = Math.max(1.5, s * 0.08);
+  for (const u of f.units) {
+    const p = pos.get(u.id), q = u.target === null ? undefined : pos.get(u.target);
+    if (!q) continue;
+    ctx.strokeStyle = u.heals ? HEAL : u.ally ? ALLY : ENEMY;
+    ctx.globalAlpha = 0.5;
+    ctx.beginPath(); ctx.moveTo(X(p.x), Y(p.y)); ctx.lineTo(X(q.x), Y(q.y)); ctx.stroke();
+  }
+  ctx.globalAlpha = 1;
+  const drawn = [];
+  for (const u of f.units) {
+    const p = pos.get(u.id), x = X(p.x), y = Y(p.y);
+    const r = Math.max(5, u.radius * s * 0.8);
+    const ring = Math.max(2, r * 0.22);
+    // hp as a ring just outside the unit, shields as a second ring outside that: no bars to overlap.
+    const arc = (rr, share, color) => {
+      ctx.lineWidth = ring;
+      ctx.strokeStyle = "#dfe3ea";
+      ctx.beginPath(); ctx.arc(x, y, rr, 0, 2 * Math.PI); ctx.stroke();
+      if (share > 0) {
+        ctx.strokeStyle = color;
+        ctx.beginPath(); ctx.arc(x, y, rr, -Math.PI / 2, -Math.PI / 2 + 2 * Math.PI * share); ctx.stroke();
+      }
+    };
+    if (targets.includes(u.id)) {
+      ctx.fillStyle = TARGET;
+      ctx.globalAlpha = 0.35;
+      ctx.beginPath(); ctx.arc(x, y, r + 3.5 * ring, 0, 2 * Math.PI); ctx.fill();
+      ctx.globalAlpha = 1;
+    }
+    ctx.fillStyle = u.ally ? ALLY : ENEMY;
+    ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fill();
+    arc(r + ring, u.hp, u.hp > 0.5 ? "#2f9e44" : u.hp > 0.25 ? "#f08c00" : "#e03131");
+    if (u.shield !== null) arc(r + 2.2 * ring, u.shield, "#1c7ed6");
+    if (selected && selected.ally === u.ally && selected.idInFaction === u.idInFaction) {
+      ctx.strokeStyle = "#1d2330";
+      ctx.lineWidth = 2;
+      ctx.setLineDash([4, 3]);
+      ctx.beginPath(); ctx.arc(x, y, r + 3.4 * ring, 0, 2 * Math.PI); ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    ctx.fillStyle = "#fff";
+    ctx.font = `bold ${Math.max(9, Math.round(r * 0.95))}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillText(`${u.type[0]}${u.idInFaction}`, x, y + 0.5);
+    drawn.push({ id: u.id, ally: u.ally, idInFaction: u.idInFaction, x, y, r: r + 2.2 * ring });
+  }
+  ctx.fillStyle = "#1d2330";
+  ctx.font = "12px ui-monospace, Menlo, monospace";
+  ctx.textAlign = "left";
+  ctx.textBaseline = "top";
+  ctx.fillText(`step ${f.step}   agents ${f.units.filter((u) => u.ally).length}   enemies ${f.units.filter((u) => !u.ally).length}`, 8, 8);
+  return { drawn, camera: cam };
+}
+
+// ------------------------------------------------------------ the inspector
+
+/** The units an agent's chosen action at step t is aimed at (an attack's enemy, a heal's ally). */
+function actionTarget(ep, k, i, a) {
+  if (a < 6) return null;
+  const frame = ep.frames[k], healer = ep.actionNames[i][a].startsWith("heal");
+  return frame.units.find((u) => u.ally === healer && u.idInFaction === a - 6) ?? null;
+}
+
+function el(tag, props = {}, ...children) {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children);
+  return e;
+}
+
+/**
+ * What a student reads off for the selected unit at frame k: for one of our
+ * agents, its Qᵢ for every action (the network's output at that step), the
+ * available ones as bars, the unavailable greyed, the chosen one marked;
+ * then its credit ∂Q_tot/∂Qᵢ and the team's Q_tot against what followed.
+ */
+function renderInspector(root, ep, k, sel, onTargetHover) {
+  if (!ep || !sel) {
+    root.replaceChildren(el("p", { className: "muted", textContent: "Click or hover a unit to see why it acts: its agent's Qᵢ for every action at this step." }));
+    return;
+  }
+  const frame = ep.frames[k], rec = ep.record, T = rec.steps.length;
+  const u = frame.units.find((v) => v.ally === sel.ally && v.idInFaction === sel.idInFaction);
+  const first = ep.frames[0].units.find((v) => v.ally === sel.ally && v.idInFaction === sel.idInFaction);
+  const swatch = sel.ally ? el("span", { className: "swatch", style: `background:${AGENT_LINES[sel.idInFaction % AGENT_LINES.length]}` }) : "";
+  const head = el("h3", {}, swatch, `${sel.ally ? "Agent" : "Enemy"} ${sel.idInFaction} · ${typeName(first.type)}`);
+  const alive = u ? `hp ${pct(u.hp)}${u.shield === null ? "" : `, shields ${pct(u.shield)}`}` : `dead since step ${ep.frames.findIndex((f) => !f.units.some((v) => v.ally === sel.ally && v.idInFaction === sel.idInFaction))}`;
+  const parts = [head, el("p", { className: "small", textContent: alive })];
+  root.dataset.unit = unitName(sel);
+  if (!sel.ally) {
+    parts.push(el("p", { className: "muted small", textContent: "The enemy is SMAClite's scripted AI: it attacks the nearest of our units and has no Q-values." }));
+    root.replaceChildren(...parts);
+    delete root.dataset.step;
+    return;
+  }
+  const i = sel.idInFaction, t = Math.min(k, T - 1), step = rec.steps[t], A = rec.nActions;
+  root.dataset.step = String(t);
+  if (k >= T) parts.push(el("p", { className: "small muted", textContent: `The battle is over (${ep.won === true ? "won" : ep.won === false ? "lost" : "time limit"}); the last decision, step ${t}, is shown.` }));
+  if (!u && k < T) parts.push(el("p", { className: "small muted", textContent: "A dead agent can only take no-op; its Qs no longer matter." }));
+  const q = step.q.slice(i * A, (i + 1) * A), avail = step.avail.slice(i * A, (i + 1) * A), chosen = step.actions[i];
+  // Bars span the available actions' Qs (the choice is among them); unavailable ones are clamped into the same scale.
+  const availQ = q.filter((_, a) => avail[a]);
+  const lo = Math.min(...availQ), hi = Math.max(...availQ), span = hi - lo || 1;
+  const table = el("table", { className: "qbars" });
+  table.dataset.agent = String(i);
+  for (let a = 0; a < A; a++) {
+    const target = a >= 6 ? ep.frames[t].units.find((v) => v.ally === ep.actionNames[i][a].startsWith("heal") && v.idInFaction === a - 6) : null;
+    let name = ep.actionNames[i][a];
+    if (a >= 6) name += target ? ` (${typeName(target.type)}, hp ${pct(target.hp)})` : " (dead)";
+    const row = table.insertRow();
+    row.dataset.action = String(a);
+    row.dataset.q = String(q[a]);
+    row.dataset.available = String(avail[a] === 1);
+    row.dataset.chosen = String(a === chosen);
+    row.className = `${avail[a] ? "avail" : "unavail"}${a === chosen ? " chosen" : ""}`;
+    row.insertCell().textContent = `${a === chosen ? "▶ " : ""}${name}`;
+    const bar = el("div", { className: "bar" });
+    bar.style.width = `${(8 + 92 * Math.max(0, Math.min(1, (q[a] - lo) / span))).toFixed(1)}%`;
+    row.insertCell().append(bar);
+    row.insertCell().textContent = q[a].toFixed(3);
+    row.title = avail[a] ? (a === chosen ? "chosen: the highest Q among the available actions" : "available") : "not available at this step (out of range, blocked or dead): masked out before the argmax";
+    if (target) {
+      row.dataset.target = String(target.id);
+      row.addEventListener("mouseenter", () => onTargetHover(target.id));
+      row.addEventListener("mouseleave", () => onTargetHover(null));
+    }
+  }
+  parts.push(el("p", { className: "small", textContent: `Qᵢ at step ${t} for every action (bars from the lowest to the highest available one; greyed: not available; ▶ the one chosen, the highest available):` }), table);
+  if (step.credit) {
+    const total = step.credit.reduce((x, y) => x + y, 0);
+    parts.push(el("p", { className: "small credit" },
+      el("b", { textContent: `∂Q_tot/∂Q${i} = ${step.credit[i].toFixed(3)}` }),
+      ` (${pct(step.credit[i] / total)} of the team's credit at this step): raising this agent's Q by 1 raises Q_tot by that much — the mixer's weight on it for this state, equation (5).`));
+    parts.push(el("p", { className: "small" },
+      el("b", { textContent: `Q_tot = ${step.qTot.toFixed(2)}` }),
+      `, the mixer's estimate of the team's discounted return from step ${t}; the return that actually followed was ${step.returnToGo.toFixed(2)} (γ = ${rec.gamma}).`));
+  } else {
+    parts.push(el("p", { className: "small muted", textContent: "This team came without its mixer: no Q_tot or credit." }));
+  }
+  root.replaceChildren(...parts);
+}
+
+// ------------------------------------------------------------ the panel
+
 function setupSmaclite() {
-  const train = $("smaclite-train"), stop = $("smaclite-stop"), map = $("smaclite-map");
-  const status = $("smaclite-status"), caption = $("smaclite-episode"), canvas = $("smaclite-world");
-  let worker = null, paused = false, lastWon = null, replay = null;
+  const train = $("smaclite-train"), stop = $("smaclite-stop"), map = $("smaclite-map"), latestButton = $("smaclite-latest");
+  const status = $("smaclite-status"), caption = $("smaclite-episode"), canvas = $("smaclite-world"), inspector = $("smaclite-inspector");
+  const credit = $("smaclite-credit"), value = $("smaclite-value"), winrate = $("smaclite-winrate"), returns = $("smaclite-return");
+  let worker = null, paused = false, lastWon = null, tEnv = 0, tMax = 10_000;
+  let epCount = 0, shownKey = "";
+  let ep = null, latest = null, selected = { ally: true, idInFaction: 0 }, hovered = null, hoverTarget = null, drawn = [];
+  const curves = { won: [], test: [], train: [] };
+
+  const view = { get episode() { return ep; }, get drawn() { return drawn; }, get selected() { return hovered ?? selected; }, player: null };
+  window.qmixPage = { ...(window.qmixPage ?? {}), smaclite: view };
+
+  function draw(k, frac) {
+    if (!ep) return;
+    const sel = hovered ?? selected;
+    const rec = ep.record, T = rec.steps.length, t = Math.min(k, T - 1);
+    // Highlight: the unit a hovered Q row aims at, else the target of the selected agent's chosen action.
+    let targets = [];
+    if (hoverTarget !== null) targets = [hoverTarget];
+    else if (sel?.ally && k < T) {
+      const u = actionTarget(ep, k, sel.idInFaction, rec.steps[k].actions[sel.idInFaction]);
+      if (u) targets = [u.id];
+    }
+    const out = drawBattle(canvas, ep, k, frac, { selected: sel, targets });
+    drawn = out.drawn;
+    canvas.dataset.selected = sel ? unitName(sel) : "";
+    canvas.dataset.highlight = targets.map((id) => { const u = ep.frames[k].units.find((v) => v.id === id); return u ? unitName(u) : ""; }).join(",");
+    // How much of the canvas the units' box fills: the camera fits them.
+    const xs = drawn.map((d) => d.x), ys = drawn.map((d) => d.y);
+    canvas.dataset.fit = drawn.length ? String(Math.max((Math.max(...xs) - Math.min(...xs)) / canvas.width, (Math.max(...ys) - Math.min(...ys)) / canvas.height)) : "0";
+    canvas.dataset.frames = String((+canvas.dataset.frames || 0) + 1);
+    const aliveAt = (s, i) => ep.frames[s].units.some((u) => u.ally && u.idInFaction === i);
+    drawCredit(credit, rec.steps[0].credit ? rec.steps.map((s) => s.credit) : null, { cursor: t, alive: aliveAt, highlight: sel?.ally ? sel.idInFaction : null });
+    drawValue(value, rec.steps.map((s) => s.qTot), rec.steps.map((s) => s.returnToGo), { cursor: t });
+    const key = `${epCount}:${k}:${sel ? unitName(sel) : ""}`;
+    if (key !== shownKey) {
+      shownKey = key;
+      renderInspector(inspector, ep, k, sel, (id) => { hoverTarget = id; player.draw(); });
+      const sofar = rec.steps.slice(0, k).reduce((x, s) => x + s.reward, 0);
+      const end = k === ep.frames.length - 1 ? (ep.won === true ? " — won" : ep.won === false ? " — lost" : " — time limit") : "";
+      const who = ep.source === "loaded" ? "pretrained team" : `team at ${fmtInt(ep.tEnv)} steps`;
+      const evaluation = ep.evaluation ? ` (that evaluation: greedy win rate ${pct(ep.evaluation.battleWonMean)}, return ${ep.evaluation.returnMean.toFixed(1)})` : "";
+      caption.textContent = `${who}, ${ep.env}: step ${k}, return ${sofar.toFixed(1)}${end}${evaluation}`;
+    }
+  }
+
+  const player = (view.player = new Player($("smaclite-player"), {
+    frameMs: FRAME_MS, label: "step", onFrame: draw,
+    // At the end of a training battle, go on to the latest evaluation's if one came meanwhile.
+    onEnd: () => { if (latest && latest !== ep && ep.source !== "loaded") show(latest); },
+  }));
+
+  function show(m) {
+    ep = m;
+    epCount++;
+    latestButton.disabled = latest === null || latest === ep;
+    player.load(m.frames.length);
+  }
+
+  function hit(e) {
+    const r = canvas.getBoundingClientRect();
+    const x = ((e.clientX - r.left) * canvas.width) / r.width, y = ((e.clientY - r.top) * canvas.height) / r.height;
+    let best = null, bd = Infinity;
+    for (const d of drawn) {
+      const dist = Math.hypot(d.x - x, d.y - y);
+      if (dist <= d.r + 4 && dist < bd) { best = d; bd = dist; }
+    }
+    return best && { ally: best.ally, idInFaction: best.idInFaction };
+  }
+  canvas.addEventListener("click", (e) => {
+    const h = hit(e);
+    if (h) selected = h;
+    hovered = null;
+    player.draw();
+  });
+  canvas.addEventListener("mousemove", (e) => {
+    const h = hit(e);
+    const same = (a, b) => (a === null && b === null) || (a && b && a.ally === b.ally && a.idInFaction === b.idInFaction);
+    if (same(h, hovered)) return;
+    hovered = h;
+    canvas.style.cursor = h ? "pointer" : "default";
+    player.draw();
+  });
+  canvas.addEventListener("mouseleave", () => { hovered = null; player.draw(); });
+  latestButton.addEventListener("click", () => { if (latest) show(latest); });
+
+  function drawCurves() {
+    const x = Math.max(tEnv, tMax > 0 ? Math.min(tMax, 20_000) : 10_000);
+    drawCurve(winrate, [{ points: curves.won, color: "#d9480f", dots: true }], x, { yRange: [0, 1], yLabel: (v) => `${Math.round(v * 100)}%` });
+    drawCurve(returns, [{ points: curves.train, color: "#9aa4b5" }, { points: curves.test, color: "#d9480f", dots: true }], x, { yRange: [0, 20] });
+    winrate.dataset.points = String(curves.won.length);
+    returns.dataset.points = String(curves.train.length + curves.test.length);
+  }
 
   const newWorker = () => {
     worker?.terminate();
@@ -79,31 +334,29 @@ function setupSmaclite() {
     return worker;
   };
 
-  function animate(now) {
-    if (!replay) return;
-    const k = Math.max(0, Math.min(replay.frames.length - 1, Math.floor((now - replay.t0) / FRAME_MS)));
-    drawBattle(canvas, replay.frames[k]);
-    const m = replay.msg;
-    const end = k === replay.frames.length - 1 ? (m.won === true ? " — won" : m.won === false ? " — lost" : "") : "";
-    caption.textContent = `${m.source === "loaded" ? "pretrained team" : `team at ${fmtInt(m.tEnv)} steps`}, ${m.env}: step ${replay.frames[k].step}, return ${m.return.toFixed(1)}${end}`;
-    if (k < replay.frames.length - 1) requestAnimationFrame(animate);
-    else replay = null;
-  }
-
   function onMessage({ data: m }) {
     switch (m.type) {
-      case "started": status.textContent = `training QMIX on ${m.env}…`; break;
-      case "eval": lastWon = m.battleWonMean ?? lastWon; break;
+      case "started": status.textContent = `training QMIX on ${m.env}…`; tMax = m.config.tMax; break;
+      case "eval":
+        lastWon = m.battleWonMean ?? lastWon;
+        curves.won.push([m.tEnv, m.battleWonMean ?? 0]);
+        curves.test.push([m.tEnv, m.returnMean]);
+        drawCurves();
+        break;
+      case "metrics":
+        if (Number.isFinite(m.metrics.return_mean)) { curves.train.push([m.metrics.t_env, m.metrics.return_mean]); drawCurves(); }
+        break;
       case "progress":
+        tEnv = m.tEnv;
         status.textContent = `t_env ${fmtInt(m.tEnv)} / ${fmtInt(m.tMax)}  ε ${m.epsilon.toFixed(2)}  greedy win rate ${pct(lastWon)} (best ${pct(m.bestWon)})  ${fmtInt(m.stepsPerSec)} steps/s`;
         break;
       case "episode":
-        // The pretrained team's battle always shows; the training team's when nothing else is playing.
-        if (m.source === "loaded" || !replay) {
-          const idle = !replay;
-          replay = { msg: m, frames: m.frames, t0: performance.now() };
-          if (idle) requestAnimationFrame(animate);
-        }
+        if (m.source === "loaded") { show(m); break; }
+        latest = m;
+        latestButton.textContent = `Replay the latest battle (${fmtInt(m.tEnv)} steps)`;
+        // The training team's battle takes over unless someone is looking at a paused battle or the pretrained one.
+        if (!ep || (ep.source !== "loaded" && (player.playing || player.atEnd))) { if (!player.playing) show(m); }
+        latestButton.disabled = latest === ep;
         break;
       case "done": status.textContent += "  — done"; stop.disabled = true; break;
       case "error": status.textContent = m.message; break;
@@ -112,6 +365,10 @@ function setupSmaclite() {
 
   train.addEventListener("click", () => {
     newWorker().postMessage({ type: "train", env: `smaclite/${map.value}` });
+    curves.won.length = curves.test.length = curves.train.length = 0;
+    tEnv = 0;
+    latest = null;
+    drawCurves();
     paused = false;
     stop.disabled = false;
     stop.textContent = "Pause";
@@ -127,6 +384,10 @@ function setupSmaclite() {
     const bytes = await res.arrayBuffer();
     (worker ?? newWorker()).postMessage({ type: "play", bytes }, [bytes]);
   });
+  drawCurves();
+  drawCredit(credit, [], {});
+  drawValue(value, null);
+  renderInspector(inspector, null, 0, null);
 }
 
 setupSmaclite();

@@ -7,17 +7,22 @@
 //   { type: "save" }                     → { type: "saved", bytes } (the greedy team, safetensors)
 //   { type: "play", bytes? }             → one greedy episode of the loaded (or current) team
 // Messages out: "started", "progress", "eval", "metrics", "qtot", "episode", "done", "error".
-// A simple_spread "episode" carries `monotonicity`: ∂Q_tot/∂Qᵢ of each agent
-// at each step, from the team's mixer by the closed form of equation (5)
-// (src/qmix/monotonicity.ts), or null when the team came without a mixer.
+// An "episode" carries its frames and `record` (recordEpisode, in
+// src/qmix/episode_record.ts): at every step each agent's Q for every action
+// as its network computed them, the available and chosen actions, and from
+// the team's mixer Q_tot of the joint action and ∂Q_tot/∂Qᵢ by the closed
+// form of equation (5) (null without a mixer), and the discounted return
+// that followed. A simple_spread episode also carries `monotonicity`, the
+// credit alone, for its chart. SMAClite training replays the latest greedy
+// battle after every evaluation; simple_spread's every REPLAY_MS.
 //
 // trainLoop() is synchronous, so training runs in slices of SLICE_MS: its
 // shouldStop hook ends a slice, the loop counters it returns resume the next
 // one, and between slices the worker posts what changed and reads messages.
 
 import {
-  DecentralisedPolicy, makeEnv, mixerFromBytes, mixerGradients, qtotTables, readConfig, resolveConfig, Rng, Trainer, trainLoop,
-  twoStepStates, wrapTimestep,
+  DecentralisedPolicy, makeEnv, mixerFromBytes, plainRecord, qtotTables, readConfig, recordEpisode, resolveConfig, Rng,
+  smacliteActionName, SPREAD_ACTION_NAMES, Trainer, trainLoop, twoStepStates, wrapTimestep,
 } from "../../dist/index.js";
 
 const SLICE_MS = 200;
@@ -49,7 +54,7 @@ async function start(env, overrides = {}) {
   const trainer = new Trainer(config);
   run = {
     trainer, config, loop: undefined, paused: false, finished: false,
-    lastReplay: -Infinity, replaySeed: 1, playRng: new Rng(7),
+    lastReplay: -Infinity, replaySeed: 1, playRng: new Rng(7), evaluated: null,
     tWindow: performance.now(), stepsWindow: 0, sps: 0,
   };
   post({ type: "started", env, mixer: config.mixer, config });
@@ -59,7 +64,10 @@ async function start(env, overrides = {}) {
 function hooks(deadline) {
   return {
     shouldStop: () => performance.now() >= deadline,
-    onEvaluate: (r, improved) => post({ type: "eval", tEnv: run.trainer.tEnv, returnMean: r.returnMean, returnStd: r.returnStd, battleWonMean: r.battleWonMean, improved }),
+    onEvaluate: (r, improved) => {
+      run.evaluated = { returnMean: r.returnMean, battleWonMean: r.battleWonMean ?? null };
+      post({ type: "eval", tEnv: run.trainer.tEnv, returnMean: r.returnMean, returnStd: r.returnStd, battleWonMean: r.battleWonMean, improved });
+    },
     onMetrics: (m) => post({ type: "metrics", metrics: m }),
   };
 }
@@ -91,48 +99,45 @@ function slice() {
     epsilon: trainer.epsilon, stepsPerSec: run.sps, best: trainer.best?.returnMean ?? null, bestWon: trainer.best?.battleWonMean ?? null,
   });
   if (config.env === "two_step") post({ type: "qtot", tEnv: trainer.tEnv, mixer: config.mixer, tables: qtotTables(trainer.learner, twoStepStates()) });
-  if ((config.env === "simple_spread_v3" || config.env.startsWith("smaclite/")) && (run.finished || now - run.lastReplay >= REPLAY_MS)) {
+  const smaclite = config.env.startsWith("smaclite/");
+  if ((config.env === "simple_spread_v3" && (run.finished || now - run.lastReplay >= REPLAY_MS)) || (smaclite && run.evaluated)) {
     run.lastReplay = now;
-    post(greedyEpisode(new DecentralisedPolicy(trainer.policy.agent, trainer.policy.spec), config, "training", trainer.learner.mixer));
+    const ep = greedyEpisode(new DecentralisedPolicy(trainer.policy.agent, trainer.policy.spec), config, "training", trainer.learner.mixer);
+    post(smaclite ? { ...ep, evaluation: run.evaluated } : ep);
+    run.evaluated = null;
   }
   if (run.finished) post({ type: "done", tEnv: trainer.tEnv, mixer: config.mixer, best: trainer.best?.returnMean ?? null });
   else setTimeout(slice, 0);
 }
 
 /**
- * One greedy episode, every frame recorded for the canvas. The team acts on
- * the world as it was trained to see it: with the episode's progress
- * appended to its observations when its config says obsTimestep. With a
- * mixer, simple_spread episodes also record ∂Q_tot/∂Qᵢ at every step: the
- * chosen actions' Qs and the state the mixer was trained on.
+ * One greedy episode, every frame recorded for the canvas and every step's
+ * Qs, Q_tot, credit and return-to-go (recordEpisode). The team acts on the
+ * world as it was trained to see it: with the episode's progress appended to
+ * its observations when its config says obsTimestep; the mixer reads the
+ * state it was trained on.
  */
 function greedyEpisode(policy, config, source, mixer = null) {
-  const world = makeEnv(config.env, { ...config.envArgs, seed: run ? run.replaySeed++ : 1 });
+  const seed = run ? run.replaySeed++ : 1;
+  const world = makeEnv(config.env, { ...config.envArgs, seed });
   const env = wrapTimestep(world, config);
-  env.reset();
-  policy.reset(1);
-  const rng = run?.playRng ?? new Rng(7);
-  const frames = [world.frame()];
-  const watch = mixer && config.env === "simple_spread_v3";
-  const monotonicity = watch ? [] : null;
-  let ret = 0, won = null;
-  for (;;) {
-    const state = watch ? env.getState() : null;
-    const actions = policy.act(env.getObs(), env.getAvailActions(), 0, rng);
-    if (watch) {
-      const n = env.nAgents, A = env.nActions, q = policy.lastQ;
-      const chosen = Array.from({ length: n }, (_, i) => q[i * A + actions[i]]);
-      monotonicity.push(Array.from(mixerGradients(mixer, chosen, state)));
-    }
-    const r = env.step(actions);
-    ret += r.reward;
-    frames.push(world.frame());
-    if (r.terminated || r.truncated) {
-      if (typeof r.info?.battle_won === "boolean") won = r.info.battle_won;
-      break;
-    }
-  }
-  return { type: "episode", env: config.env, source, tEnv: run?.trainer.tEnv ?? 0, return: ret, won, frames, monotonicity };
+  const frames = [];
+  const rec = recordEpisode(env, policy, {
+    mixer, gamma: config.gamma ?? 0.99, seed, rng: run?.playRng ?? new Rng(7), observe: () => frames.push(world.frame()),
+  });
+  const record = plainRecord(rec);
+  const smaclite = config.env.startsWith("smaclite");
+  // Each agent's action names: SMAClite's by the agent's unit (a healer heals agents where others attack enemies).
+  const actionNames = Array.from({ length: env.nAgents }, (_, i) => Array.from({ length: env.nActions }, (_, a) => {
+    if (!smaclite) return SPREAD_ACTION_NAMES[a] ?? `action ${a}`;
+    const unit = frames[0].units.find((u) => u.ally && u.idInFaction === i);
+    return smacliteActionName(a, unit?.heals === true);
+  }));
+  const monotonicity = mixer && config.env === "simple_spread_v3" ? record.steps.map((s) => s.credit) : null;
+  return {
+    type: "episode", env: config.env, source, tEnv: run?.trainer.tEnv ?? 0, seed, gamma: rec.gamma,
+    return: rec.return, won: rec.won, frames, record, actionNames, monotonicity,
+  };
 }
 
 /**
@@ -153,7 +158,7 @@ function loadedConfig(bytes, policy) {
 
 /** The mixer saved beside a loaded team (CLI checkpoints and best weights carry it; a team saved from this page does not). */
 function loadedMixer(bytes, config, policy) {
-  if (config.env !== "simple_spread_v3" || !config.mixer) return null;
+  if (!config.mixer) return null;
   const env = wrapTimestep(makeEnv(config.env, config.envArgs ?? {}), config);
   return mixerFromBytes(bytes, config, policy.spec.nAgents, env.stateDim);
 }

@@ -22,9 +22,19 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveStatic } from "../../examples/serve.ts";
+import "../../src/envs/index.ts";
+import { makeEnv } from "../../src/envs/registry.ts";
+import { wrapTimestep } from "../../src/envs/timestep.ts";
+import { readConfig } from "../../src/qmix/checkpoint.ts";
+import { DecentralisedPolicy } from "../../src/qmix/policy.ts";
+import { Rng } from "../../src/tensor/random.ts";
 
 // The page's side of waitForFunction, typed without pulling the DOM lib into the suite.
-declare const document: { getElementById(id: string): { dataset: Record<string, string | undefined>; textContent: string | null } | null };
+declare const document: {
+  getElementById(id: string): { dataset: Record<string, string | undefined>; textContent: string | null } | null;
+  querySelector(sel: string): unknown;
+};
+declare const Event: new (type: string) => unknown;
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const SHOT_DIR = join(import.meta.dirname, "__screenshots__");
@@ -153,10 +163,105 @@ describe.skipIf(!CHROMIUM)(`example page in headless Chromium${CHROMIUM ? "" : "
     await page.screenshot({ path: join(SHOT_DIR, "smaclite.png"), fullPage: true });
   }, 120_000);
 
-  it("plays the pretrained 2s3z team shipped in models/ to the end of a battle", async () => {
+  it("plays the pretrained 2s3z team shipped in models/ to the end of a battle, at 4×, on a camera that fits the units", async () => {
+    await page.selectOption("#smaclite-player select.speed", "4");
     await page.click("#smaclite-pretrained");
     await page.waitForFunction(() => /pretrained team, smaclite\/2s3z: step \d+, return [\d.]+ — (won|lost)/.test(document.getElementById("smaclite-episode")!.textContent!), undefined, { timeout: 60_000 });
     expect(consoleErrors).toEqual([]);
+    const player = await page.evaluate(() => ({ ...document.getElementById("smaclite-player")!.dataset }));
+    expect(player.playing).toBe("false");
+    expect(player.speed).toBe("4");
+    expect(Number(player.step)).toBe(Number(player.frames) - 1);
+    expect(await page.textContent("#smaclite-player button.play")).toBe("Replay");
+    // The camera fits the units: while both sides fight, their spread covers a good part of the canvas.
+    for (const k of [20, 10, 0]) {
+      await page.evaluate((k) => { const s = document.querySelector("#smaclite-player .scrub") as unknown as { value: string; dispatchEvent(e: unknown): void }; s.value = String(k); s.dispatchEvent(new Event("input")); }, k);
+      expect(await page.getAttribute("#smaclite-player", "data-step")).toBe(String(k));
+      expect(Number(await page.getAttribute("#smaclite-world", "data-fit")), `step ${k}`).toBeGreaterThan(0.3);
+    }
     await page.screenshot({ path: join(SHOT_DIR, "smaclite-pretrained.png"), fullPage: true });
   }, 90_000);
+
+  it("drives the battle view's controls: play, pause, step, scrub, speed", async () => {
+    const step = async () => Number(await page.getAttribute("#smaclite-player", "data-step"));
+    await page.selectOption("#smaclite-player select.speed", "0.25");
+    await page.click("#smaclite-player button.play");
+    expect(await page.getAttribute("#smaclite-player", "data-playing")).toBe("true");
+    await page.waitForFunction(() => Number(document.getElementById("smaclite-player")!.dataset.step) >= 1, undefined, { timeout: 10_000 });
+    await page.click("#smaclite-player button.play");
+    expect(await page.getAttribute("#smaclite-player", "data-playing")).toBe("false");
+    const paused = await step();
+    await page.waitForTimeout(700);
+    expect(await step()).toBe(paused); // paused means paused
+    await page.click("#smaclite-player button.step-forward");
+    await page.click("#smaclite-player button.step-forward");
+    expect(await step()).toBe(paused + 2);
+    await page.click("#smaclite-player button.step-back");
+    expect(await step()).toBe(paused + 1);
+    await page.evaluate(() => { const s = document.querySelector("#smaclite-player .scrub") as unknown as { value: string; dispatchEvent(e: unknown): void }; s.value = "12"; s.dispatchEvent(new Event("input")); });
+    expect(await step()).toBe(12);
+    expect(await page.textContent("#smaclite-episode")).toMatch(/pretrained team, smaclite\/2s3z: step 12, return/);
+    expect(await page.textContent("#smaclite-player .step-label")).toMatch(/^step 12 \/ \d+$/);
+    await page.selectOption("#smaclite-player select.speed", "1");
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it("clicking a unit shows its agent's Q-values at that step, the agent network's (compared with DecentralisedPolicy), with its target highlighted", async () => {
+    // Where the page drew agent 2 at step 12, from its own state.
+    const drawn = await page.evaluate(() => (globalThis as unknown as { qmixPage: { smaclite: { drawn: Array<{ ally: boolean; idInFaction: number; x: number; y: number }> } } }).qmixPage.smaclite.drawn);
+    const agent = drawn.find((d) => d.ally && d.idInFaction === 2) ?? drawn.find((d) => d.ally)!;
+    const box = (await page.locator("#smaclite-world").boundingBox())!;
+    const size = await page.evaluate(() => { const c = document.getElementById("smaclite-world") as unknown as { width: number; height: number }; return { w: c.width, h: c.height }; });
+    await page.mouse.click(box.x + (agent.x * box.width) / size.w, box.y + (agent.y * box.height) / size.h);
+    expect(await page.getAttribute("#smaclite-world", "data-selected")).toBe(`agent ${agent.idInFaction}`);
+    expect(await page.getAttribute("#smaclite-inspector", "data-unit")).toBe(`agent ${agent.idInFaction}`);
+    expect(await page.getAttribute("#smaclite-inspector", "data-step")).toBe("12");
+    const rows = await page.$$eval("#smaclite-inspector table.qbars tr", (trs) => trs.map((tr) => {
+      const r = tr as unknown as { dataset: Record<string, string>; className: string; textContent: string };
+      return { ...r.dataset, className: r.className, text: r.textContent } as Record<string, string | undefined>;
+    }));
+    const seed = await page.evaluate(() => (globalThis as unknown as { qmixPage: { smaclite: { episode: { seed: number } } } }).qmixPage.smaclite.episode.seed);
+    // The same battle in Node: the shipped team, its config, the episode's seed, stepped to step 12.
+    const bytes = new Uint8Array(readFileSync(join(ROOT, "models", "smaclite_2s3z-qmix.safetensors")));
+    const config = readConfig(bytes);
+    const policy = DecentralisedPolicy.fromBytes(bytes);
+    const env = wrapTimestep(makeEnv(config.env, { ...config.envArgs, seed }), config);
+    env.reset(seed);
+    policy.reset(1);
+    const rng = new Rng(1);
+    let avail = env.getAvailActions(), actions = policy.act(env.getObs(), avail, 0, rng);
+    for (let t = 0; t < 12; t++) {
+      env.step(actions);
+      avail = env.getAvailActions();
+      actions = policy.act(env.getObs(), avail, 0, rng);
+    }
+    const A = env.nActions, i = agent.idInFaction;
+    expect(rows.length).toBe(A);
+    for (let a = 0; a < A; a++) {
+      expect(Number(rows[a]!.q), `action ${a}`).toBeCloseTo(policy.lastQ[i * A + a]!, 4);
+      expect(rows[a]!.available).toBe(String(avail[i * A + a] === 1));
+      expect(rows[a]!.className).toContain(avail[i * A + a] ? "avail" : "unavail");
+      expect(rows[a]!.chosen).toBe(String(a === actions[i]));
+      if (a >= 6) expect(rows[a]!.text).toMatch(new RegExp(`^(▶ )?attack enemy ${a - 6} \\((stalker|zealot), hp \\d+%\\)|attack enemy ${a - 6} \\(dead\\)`));
+    }
+    // The chosen attack's target is highlighted on the canvas.
+    const highlight = await page.getAttribute("#smaclite-world", "data-highlight");
+    expect(highlight).toBe(actions[i]! >= 6 ? `enemy ${actions[i]! - 6}` : "");
+    expect(await page.textContent("#smaclite-inspector")).toMatch(/∂Q_tot\/∂Q\d = \d+\.\d{3}/);
+    expect(await page.textContent("#smaclite-inspector")).toMatch(/Q_tot = -?\d+\.\d\d, the mixer's estimate/);
+    // Hovering an attack row highlights that row's target instead.
+    const attack = rows.findIndex((r) => r.target !== undefined);
+    if (attack >= 0) {
+      await page.hover(`#smaclite-inspector table.qbars tr[data-action="${attack}"]`);
+      expect(await page.getAttribute("#smaclite-world", "data-highlight")).toBe(`enemy ${attack - 6}`);
+    }
+    // Hovering an enemy on the canvas shows it; leaving the canvas returns to the selected agent.
+    const enemy = drawn.find((d) => !d.ally)!;
+    await page.mouse.move(box.x + (enemy.x * box.width) / size.w, box.y + (enemy.y * box.height) / size.h);
+    expect(await page.getAttribute("#smaclite-inspector", "data-unit")).toBe(`enemy ${enemy.idInFaction}`);
+    await page.mouse.move(box.x + box.width + 50, box.y - 50);
+    expect(await page.getAttribute("#smaclite-inspector", "data-unit")).toBe(`agent ${agent.idInFaction}`);
+    expect(consoleErrors).toEqual([]);
+    await page.locator("#smaclite").screenshot({ path: join(SHOT_DIR, "battle-view.png") });
+  }, 60_000);
 });

@@ -305,7 +305,7 @@ export class SmacliteEnv implements MultiAgentEnv {
     const units: SmacliteFrameUnit[] = [];
     for (const u of this.battle.units.values()) {
       units.push({
-        id: u.id, ally: u.faction === "ALLY", type: u.type.name, x: u.x, y: u.y, radius: u.radius,
+        id: u.id, idInFaction: u.idInFaction, ally: u.faction === "ALLY", type: u.type.name, x: u.x, y: u.y, radius: u.radius,
         hp: u.hp / u.maxHp, shield: u.maxShield > 0 ? u.shield / u.maxShield : null, target: u.target?.id ?? null,
         heals: u.type.healer === true,
       });
@@ -316,6 +316,8 @@ export class SmacliteEnv implements MultiAgentEnv {
 
 export interface SmacliteFrameUnit {
   id: number;
+  /** Agent i (for an ally) or enemy i: the index its actions and attack targets use. */
+  idInFaction: number;
   ally: boolean;
   type: string;
   x: number;
