@@ -24,9 +24,9 @@ export class Player {
     this.playing = false;
     this.raf = 0;
     const el = (tag, props) => Object.assign(document.createElement(tag), props);
-    this.back = el("button", { type: "button", className: "step-back", title: "step back (←)", textContent: "◀ step" });
+    this.back = el("button", { type: "button", className: "step-back", title: "step back (←)", textContent: "◀" });
     this.play = el("button", { type: "button", className: "play", title: "play / pause (space)", textContent: "Play" });
-    this.fwd = el("button", { type: "button", className: "step-forward", title: "step forward (→)", textContent: "step ▶" });
+    this.fwd = el("button", { type: "button", className: "step-forward", title: "step forward (→)", textContent: "▶" });
     this.scrub = el("input", { type: "range", className: "scrub", min: "0", max: "0", step: "1", value: "0" });
     this.scrub.setAttribute("aria-label", "scrub through the episode");
     this.speedSelect = el("select", { className: "speed", title: "playback speed" });
