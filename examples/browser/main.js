@@ -234,7 +234,7 @@ function setupSpread() {
     renderSpreadQs(qTable, showing, t);
   }
   const player = new Player($("spread-player"), {
-    frameMs: 100, onFrame: draw,
+    frameMs: 100, onFrame: draw, label: "",
     onEnd: () => { if (next) show(next); else setTimeout(() => { if (!player.playing && !next && player.atEnd && showing?.source === "training") player.start(); }, 500); },
   });
 

@@ -136,6 +136,6 @@ export class Player {
     this.play.textContent = this.playing ? "Pause" : this.count && this.atEnd ? "Replay" : "Play";
     this.back.disabled = this.fwd.disabled = this.scrub.disabled = this.count === 0;
     this.play.disabled = this.count === 0;
-    this.out.textContent = this.count ? `${this.labelWord} ${this.k} / ${this.count - 1}` : "–";
+    this.out.textContent = this.count ? `${this.labelWord ? `${this.labelWord} ` : ""}${this.k} / ${this.count - 1}` : "–";
   }
 }

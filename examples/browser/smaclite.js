@@ -82,6 +82,20 @@ export function drawBattle(canvas, ep, k, frac, { selected = null, targets = [] 
       ctx.fillRect(X(c), Y(r + 1), s + 0.5, s + 0.5);
     }
   }
+  // Units that died by frame k: a faint cross where each was last seen.
+  const alive = new Set(f.units.map((u) => u.id));
+  const fallen = new Map();
+  for (let j = k; j >= 0 && fallen.size + alive.size < frames[0].units.length; j--) {
+    for (const u of frames[j].units) if (!alive.has(u.id) && !fallen.has(u.id)) fallen.set(u.id, u);
+  }
+  ctx.lineWidth = 2;
+  for (const u of fallen.values()) {
+    const x = X(u.x), y = Y(u.y), d = Math.max(3, u.radius * s * 0.45);
+    ctx.strokeStyle = u.ally ? ALLY : ENEMY;
+    ctx.globalAlpha = 0.4;
+    ctx.beginPath(); ctx.moveTo(x - d, y - d); ctx.lineTo(x + d, y + d); ctx.moveTo(x + d, y - d); ctx.lineTo(x - d, y + d); ctx.stroke();
+  }
+  ctx.globalAlpha = 1;
   const next = new Map(g.units.map((u) => [u.id, u]));
   const pos = new Map(f.units.map((u) => {
     const v = next.get(u.id);

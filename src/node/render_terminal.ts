@@ -55,7 +55,9 @@ export function renderEpisodeTerminal(env: MultiAgentEnv, policy: DecentralisedP
   }
   let shownLines = 0, total = 0;
   let prev: StepRecord | null = null;
-  const show = (header: string, body: string) => {
+  const show = (header: string, rendered: string) => {
+    // A frame redrawn in place must fit the screen: on a terminal, runs of map rows where nothing can walk shrink to one.
+    const body = tty ? rendered.replace(/^(#+)\n(?:#+\n)+/gm, "$1\n") : rendered;
     const text = `${header}\n${body}\n`;
     if (tty) {
       // Back to the first line of the previous frame, clear to the end of the screen, draw.

@@ -67,6 +67,10 @@ describe("eval --render in the terminal", () => {
     const frames = c.chunks.filter((s) => s.startsWith("--- "));
     const redraws = c.chunks.filter((s) => /^\x1b\[\d+F\x1b\[J$/.test(s));
     expect(redraws.length).toBe(frames.length - 1);
+    // The unwalkable rows above and below 2s3z's band shrink to one each, so a frame fits a terminal.
+    expect(frames[0]!).toMatch(/step 0 {2}agents 5\/5 {2}enemies 5\/5\n#{32}\n\.{32}\n/);
+    expect(frames[0]!).not.toMatch(/#{32}\n#{32}/);
+    expect(frames[0]!.split("\n").length).toBeLessThan(35);
     // Each redraw climbs exactly the lines of the frame before it.
     let k = 0;
     for (let j = 1; j < c.chunks.length; j++) {

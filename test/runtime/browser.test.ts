@@ -151,14 +151,45 @@ describe.skipIf(!CHROMIUM)(`example page in headless Chromium${CHROMIUM ? "" : "
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 
-  it("trains QMIX on SMAClite's 3m in the SMAClite panel and replays a greedy battle on the canvas; saves a screenshot", async () => {
+  it("steps and scrubs the simple_spread replay; each agent's Qs at the step shown, the chosen one its highest", async () => {
+    await page.click("#spread-player button.step-back");
+    expect(await page.getAttribute("#spread-player", "data-playing")).toBe("false");
+    await page.evaluate(() => { const s = document.querySelector("#spread-player .scrub") as unknown as { value: string; dispatchEvent(e: unknown): void }; s.value = "7"; s.dispatchEvent(new Event("input")); });
+    expect(await page.getAttribute("#spread-player", "data-step")).toBe("7");
+    await page.click("#spread-player button.step-forward");
+    expect(await page.getAttribute("#spread-player", "data-step")).toBe("8");
+    expect(await page.getAttribute("#spread-q table", "data-step")).toBe("8");
+    const rows = await page.$$eval("#spread-q tr[data-agent]", (trs) => trs.map((tr) => Array.from((tr as unknown as { querySelectorAll(s: string): ArrayLike<{ dataset: Record<string, string>; className: string }> }).querySelectorAll("td[data-q]"), (td) => ({ q: Number(td.dataset.q), chosen: td.className === "chosen" }))));
+    expect(rows.length).toBe(3);
+    for (const cells of rows) {
+      expect(cells.length).toBe(5);
+      const best = Math.max(...cells.map((c) => c.q));
+      expect(cells.filter((c) => c.chosen).map((c) => c.q)).toEqual([best]);
+    }
+    await page.click("#spread-player button.play");
+    expect(await page.getAttribute("#spread-player", "data-playing")).toBe("true");
+    expect(consoleErrors).toEqual([]);
+  }, 30_000);
+
+  it("trains QMIX on SMAClite's 3m: the win-rate and return curves update live and the evaluation's greedy battle replays; saves a screenshot", async () => {
     await page.selectOption("#smaclite-map", "3m");
     await page.click("#smaclite-train");
-    await page.waitForFunction(() => /team at [\d,]+ steps, smaclite\/3m: step \d+, return/.test(document.getElementById("smaclite-episode")!.textContent!)
-      && /^t_env [\d,]+/.test(document.getElementById("smaclite-status")!.textContent!), undefined, { timeout: 90_000 });
+    // The first evaluation (at step 0) posts its greedy battle and the curves' first points.
+    await page.waitForFunction(() => /team at [\d,]+ steps, smaclite\/3m: step \d+, return [\d.]+.*\(that evaluation: greedy win rate \d+%/.test(document.getElementById("smaclite-episode")!.textContent!)
+      && /^t_env [\d,]+/.test(document.getElementById("smaclite-status")!.textContent!)
+      && Number(document.getElementById("smaclite-winrate")!.dataset.points) >= 1 && Number(document.getElementById("smaclite-return")!.dataset.points) >= 1, undefined, { timeout: 90_000 });
     await page.click("#smaclite-stop");
     expect(consoleErrors).toEqual([]);
-    await page.waitForTimeout(1500); // let the replay run a few frames
+    // The training battle carries its record: Q_tot and credit from the learner's own mixer, every credit ≥ 0.
+    const rec = await page.evaluate(() => {
+      const ep = (globalThis as unknown as { qmixPage: { smaclite: { episode: { env: string; record: { steps: Array<{ qTot: number | null; credit: number[] | null }> } } } } }).qmixPage.smaclite.episode;
+      return { env: ep.env, steps: ep.record.steps.length, credit: ep.record.steps.flatMap((x) => x.credit ?? [NaN]), qTot: ep.record.steps.map((x) => x.qTot) };
+    });
+    expect(rec.env).toBe("smaclite/3m");
+    expect(rec.credit.length).toBe(3 * rec.steps);
+    for (const g of rec.credit) expect(g).toBeGreaterThanOrEqual(0);
+    for (const q of rec.qTot) expect(Number.isFinite(q)).toBe(true);
+    await page.waitForTimeout(1000); // let the replay run a few frames
     mkdirSync(SHOT_DIR, { recursive: true });
     await page.screenshot({ path: join(SHOT_DIR, "smaclite.png"), fullPage: true });
   }, 120_000);
