@@ -41,15 +41,20 @@ export class Player {
     this.play.addEventListener("click", () => this.toggle());
     this.scrub.addEventListener("input", () => this.seek(Number(this.scrub.value)));
     this.speedSelect.addEventListener("change", () => this.setSpeed(Number(this.speedSelect.value)));
-    root.tabIndex = 0;
-    root.addEventListener("keydown", (e) => {
+    this.keys(root);
+    this.sync();
+  }
+
+  /** ← and → step, space plays or pauses, while `target` (the controls, a canvas) has the focus. */
+  keys(target) {
+    if (target.tabIndex < 0) target.tabIndex = 0;
+    target.addEventListener("keydown", (e) => {
       if (e.key === "ArrowLeft") this.step(-1);
       else if (e.key === "ArrowRight") this.step(1);
-      else if (e.key === " ") this.toggle();
+      else if (e.key === " " && e.target === target) this.toggle();
       else return;
       e.preventDefault();
     });
-    this.sync();
   }
 
   /** A new episode of `count` frames, from its first frame; plays at once unless autoplay is false. */

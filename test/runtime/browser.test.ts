@@ -233,6 +233,12 @@ describe.skipIf(!CHROMIUM)(`example page in headless Chromium${CHROMIUM ? "" : "
     expect(await step()).toBe(12);
     expect(await page.textContent("#smaclite-episode")).toMatch(/pretrained team, smaclite\/2s3z: step 12, return/);
     expect(await page.textContent("#smaclite-player .step-label")).toMatch(/^step 12 \/ \d+$/);
+    // The keyboard on the canvas: → and ← step.
+    await page.focus("#smaclite-world");
+    await page.keyboard.press("ArrowRight");
+    expect(await step()).toBe(13);
+    await page.keyboard.press("ArrowLeft");
+    expect(await step()).toBe(12);
     await page.selectOption("#smaclite-player select.speed", "1");
     expect(consoleErrors).toEqual([]);
   }, 60_000);
