@@ -25,7 +25,7 @@ import { serveStatic } from "../../examples/serve.ts";
 import "../../src/envs/index.ts";
 import { makeEnv } from "../../src/envs/registry.ts";
 import { wrapTimestep } from "../../src/envs/timestep.ts";
-import { readConfig } from "../../src/qmix/checkpoint.ts";
+import { readConfig } from "../../src/train/checkpoint.ts";
 import { DecentralisedPolicy } from "../../src/qmix/policy.ts";
 import { Rng } from "../../src/tensor/random.ts";
 
