@@ -7,8 +7,9 @@
 //   backward TN  dW[out,in]   += g[rows,out]ᵀ · x[rows,in]
 // Three variants run interleaved per shape: the JS kernels of
 // src/tensor/backends/js/matmul.ts, the wasm SIMD kernels through their
-// JS-signature wrappers (copies in and out included), and the bare wasm kernel on operands
-// already in wasm memory (what the copies cost is the gap between the two).
+// JS-signature wrappers (copies in and out included), and the bare wasm
+// kernel on operands already in wasm memory (what the copies cost is the gap
+// between the two).
 // Then small cubes m = k = n, to show where the per-call overhead makes JS
 // the better choice. Figures: GFLOP/s (2·m·k·n per product) from the median
 // sample and from the best one (on a shared machine the best is the steadier

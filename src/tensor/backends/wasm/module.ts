@@ -162,8 +162,8 @@ function reserve(e: Engine, bytes: number, op: string): Float32Array {
 
 /**
  * The kernels and a view of their memory grown to at least `bytes` bytes, for
- * callers that lay out their own operands (matmul.ts, linear.ts, gru.ts). The view
- * is valid until the next call into this module.
+ * callers that lay out their own operands (matmul.ts, linear.ts, gru.ts). The
+ * view is valid until the next call into this module.
  */
 export function wasmWorkspace(bytes: number, op: string): { readonly ex: WasmKernelExports; readonly heap: Float32Array } {
   if (bytes > 2 ** 32) throw new RangeError(`${op}: needs ${bytes} bytes of wasm memory, beyond wasm32's 4 GiB`);
