@@ -10,9 +10,10 @@
 // Three backends run interleaved per case (one sample of each per round):
 //   js      the JS loops and JS matmul (what QMIX_BACKEND=js runs)
 //   hybrid  JS gate loops with the wasm SIMD matmul, one call per step
-//           (setWasmGruEnabled(false): gruSequence before the fused kernels)
+//           (the JS backend's recurrence over the wasm products: gruSequence
+//           before the fused kernels)
 //   wasm    the fused recurrence, one wasm call for the forward and one for
-//           the backward (src/tensor/wasm/gru.ts)
+//           the backward (src/tensor/backends/wasm/gru.ts)
 // Figures: ms per call (median, min, max), GFLOP/s from the median counting
 // matrix-product flops only (forward 2·R·in·3H + 2·R·H·3H per step, backward
 // twice that; the gate arithmetic rides along in the time), and each
@@ -25,8 +26,10 @@ import { gruCell, gruSequence } from "../src/nn/functional.ts";
 import { randUniform } from "../src/tensor/create.ts";
 import { Rng } from "../src/tensor/random.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
-import { setWasmEnabled, wasmAvailable, wasmStatus } from "../src/tensor/wasm/backend.ts";
-import { setWasmGruEnabled } from "../src/tensor/wasm/gru.ts";
+import type { Backend } from "../src/tensor/backend.ts";
+import { jsBackend, wasmBackend, withBackend } from "../src/tensor/backends/active.ts";
+import { gruBackwardWith, gruForwardWith } from "../src/tensor/backends/js/gru.ts";
+import { wasmStatus } from "../src/tensor/backends/wasm/index.ts";
 import { type Stats, environment, fixed, gflops, hasFlag, measureInterleaved, option, table } from "./util.ts";
 
 const R = 96, IN = 64, H = 64, T = 26;
@@ -71,14 +74,23 @@ const cases: { name: string; flops: number; fn: () => void }[] = [
   },
 ];
 
-type Backend = "js" | "hybrid" | "wasm";
-const setBackend = (b: Backend): void => { setWasmEnabled(b !== "js"); setWasmGruEnabled(b === "wasm"); };
-const backends: Backend[] = wasmAvailable() ? ["js", "hybrid", "wasm"] : ["js"];
+type Variant = "js" | "hybrid" | "wasm";
+const wasm = wasmBackend();
+const kernels: Record<Variant, Backend | null> = {
+  js: jsBackend,
+  hybrid: wasm && {
+    ...wasm,
+    gruForward: (...a) => gruForwardWith(wasm, ...a),
+    gruBackward: (...a) => gruBackwardWith(wasm, ...a),
+  },
+  wasm,
+};
+const backends: Variant[] = wasm ? ["js", "hybrid", "wasm"] : ["js"];
 if (!json && backends.length === 1) console.log(`(the wasm backend is ${wasmStatus()}: JS figures only)\n`);
 
 const rows: string[][] = [];
 for (const c of cases) {
-  const stats: Stats[] = measureInterleaved(backends.map((b) => () => { setBackend(b); c.fn(); }), { samples });
+  const stats: Stats[] = measureInterleaved(backends.map((b) => () => withBackend(kernels[b]!, c.fn)), { samples });
   const ref = stats[backends.indexOf("wasm")];
   backends.forEach((b, v) => {
     const st = stats[v]!, ratio = ref ? st.median / ref.median : NaN;
@@ -91,7 +103,6 @@ for (const c of cases) {
     rows.push([v === 0 ? c.name : "", b, fixed(st.median, 3), fixed(st.min, 3), fixed(st.max, 3), fixed(gflops(c.flops, st.median)), fixed(ratio)]);
   });
 }
-setBackend("wasm");
 if (!json) {
   console.log(`GRU forward/backward, ${environment()}, ${samples} samples each, backends interleaved\n`);
   console.log(table(["case", "backend", "ms med", "min", "max", "GFLOP/s", "× wasm"], rows));

@@ -14,7 +14,7 @@
 //
 //   npx tsx bench/matmul.ts [--json] [--samples N]
 
-import { jsMatmulNN as matmulNN, jsMatmulNT as matmulNT, jsMatmulTN as matmulTN } from "../src/tensor/matmul.ts";
+import { jsMatmulNN as matmulNN, jsMatmulNT as matmulNT, jsMatmulTN as matmulTN } from "../src/tensor/backends/js/matmul.ts";
 import { HOT_LINEAR_SHAPES, type Layout, linearDims, type Stats, environment, fixed, gflops, hasFlag, measureInterleaved, option, randomArray, table } from "./util.ts";
 
 type Kernel = (A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number, aOff?: number, bOff?: number, cOff?: number) => void;

@@ -20,7 +20,8 @@ import { inputDim } from "../src/qmix/inputs.ts";
 import { QLearner } from "../src/qmix/learner.ts";
 import { buildNetworks, type NetworkSpec } from "../src/qmix/networks.ts";
 import { Rng } from "../src/tensor/random.ts";
-import { wasmKernelExports } from "../src/tensor/wasm/backend.ts";
+import { backend } from "../src/tensor/backends/active.ts";
+import { wasmKernelExports } from "../src/tensor/backends/wasm/module.ts";
 import { environment, hasFlag, option } from "./util.ts";
 
 const updates = option("--updates", 16), B = option("--batch", 128), chunks = option("--chunks", 1), json = hasFlag("--json");
@@ -58,7 +59,7 @@ for (let u = 0; u < updates; u++) {
   const t0 = performance.now();
   learner.train(b, 8 * u);
   const ms = performance.now() - t0;
-  const m = process.memoryUsage(), wasm = wasmKernelExports()?.memory.buffer.byteLength ?? 0;
+  const m = process.memoryUsage(), wasm = backend().name === "js" ? 0 : wasmKernelExports()?.memory.buffer.byteLength ?? 0;
   const row = { update: u, T, ms: +ms.toFixed(1), rss: +(m.rss / MB).toFixed(1), pool: +(learner.pooledFloats * 4 / MB).toFixed(1), wasm: +(wasm / MB).toFixed(1), arrayBuffers: +(m.arrayBuffers / MB).toFixed(1) };
   rows.push(row);
   if (!json) console.log(`update ${String(u).padStart(3)}  T ${String(T).padStart(3)}  ${ms.toFixed(0).padStart(5)} ms  rss ${row.rss.toFixed(0).padStart(5)} MB  pool ${row.pool.toFixed(0).padStart(4)} MB  wasm ${row.wasm.toFixed(0).padStart(4)} MB  arrayBuffers ${row.arrayBuffers.toFixed(0).padStart(4)} MB`);

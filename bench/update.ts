@@ -56,7 +56,7 @@ import { QMixer } from "../src/qmix/mixers.ts";
 import type { NetworkSpec } from "../src/qmix/networks.ts";
 import { workerGradientHelpers } from "../src/node/parallel.ts";
 import { zeros } from "../src/tensor/create.ts";
-import { matmulBackend } from "../src/tensor/matmul.ts";
+import { backend } from "../src/tensor/backends/active.ts";
 import { Rng } from "../src/tensor/random.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { choice, environment, fixed, gflops, hasFlag, option, table } from "./util.ts";
@@ -271,7 +271,7 @@ function main(): void {
   const flops = updateFlops();
   const say = (s: string) => (json ? process.stderr.write(s + "\n") : console.log(s));
   const { learner, batch } = makeLearner(1, learnerThreads);
-  const ourName = `qmix-ts (${matmulBackend()}, ${learnerThreads} thread${learnerThreads === 1 ? "" : "s"})`;
+  const ourName = `qmix-ts (${backend().name}, ${learnerThreads} thread${learnerThreads === 1 ? "" : "s"})`;
 
   say(`${WORKLOAD === "spread" ? "qmix-spread update (bench/README.md)" : "qmix 2s3z update (SMAClite 2s3z shapes)"}: n=${W.n} O=${W.O} A=${W.A} S=${W.S} in=${D} H=${W.H} E=${W.E} K=${W.K} B=${W.B} T=${W.T}; double Q, RMSprop, clip 10`);
   say(`${fixed(flops.total / 1e6, 1)} MFLOP per update (agent pass ${fixed(flops.agentPass / 1e6, 1)}, mixer pass ${fixed(flops.mixerPass / 1e6, 1)}; ×4 each); ${environment()}`);
@@ -324,7 +324,7 @@ function main(): void {
   if (json) {
     const line: Record<string, number | string> = {
       workload: WORKLOAD, ms_median: round3(o.median), ms_min: round3(o.min), ms_max: round3(o.max), gflops: round3(gflops(flops.total, o.median)),
-      backend: matmulBackend(), learner_threads: learnerThreads, updates: o.samples, mflop: round3(flops.total / 1e6),
+      backend: backend().name, learner_threads: learnerThreads, updates: o.samples, mflop: round3(flops.total / 1e6),
     };
     if (t && ratio !== null && torchInfo) {
       Object.assign(line, { torch_ms_median: round3(t.median), torch_ms_min: round3(t.min), torch_ms_max: round3(t.max), torch_system: torchInfo.system, torch_threads: torchInfo.threads, ratio: round3(ratio) });

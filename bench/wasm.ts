@@ -6,9 +6,10 @@
 //   backward NN  dx[rows,in]  += g[rows,out] · W[out,in]
 //   backward TN  dW[out,in]   += g[rows,out]ᵀ · x[rows,in]
 // Three variants run interleaved per shape: the JS kernels of
-// src/tensor/matmul.ts, the wasm SIMD backend through its JS-signature
-// wrappers (copies in and out included), and the bare wasm kernel on operands
-// already in wasm memory (what the copies cost is the gap between the two).
+// src/tensor/backends/js/matmul.ts, the wasm SIMD kernels through their
+// JS-signature wrappers (copies in and out included), and the bare wasm
+// kernel on operands already in wasm memory (what the copies cost is the gap
+// between the two).
 // Then small cubes m = k = n, to show where the per-call overhead makes JS
 // the better choice. Figures: GFLOP/s (2·m·k·n per product) from the median
 // sample and from the best one (on a shared machine the best is the steadier
@@ -17,10 +18,9 @@
 //
 //   npx tsx bench/wasm.ts [--json] [--samples N]
 
-import { jsMatmulNN as matmulNN, jsMatmulNT as matmulNT, jsMatmulTN as matmulTN } from "../src/tensor/matmul.ts";
-import {
-  type WasmKernelExports, wasmAvailable, wasmKernelExports, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN, wasmStatus,
-} from "../src/tensor/wasm/backend.ts";
+import { jsMatmulNN as matmulNN, jsMatmulNT as matmulNT, jsMatmulTN as matmulTN } from "../src/tensor/backends/js/matmul.ts";
+import { wasmMatmulNN, wasmMatmulNT, wasmMatmulTN } from "../src/tensor/backends/wasm/matmul.ts";
+import { type WasmKernelExports, wasmAvailable, wasmKernelExports, wasmStatus } from "../src/tensor/backends/wasm/module.ts";
 import { HOT_LINEAR_SHAPES, type Layout, linearDims, type Stats, environment, fixed, gflops, hasFlag, measureInterleaved, option, randomArray, table } from "./util.ts";
 
 type Kernel = typeof matmulNN;

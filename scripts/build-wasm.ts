@@ -1,6 +1,6 @@
 // Emits the WebAssembly SIMD kernels (matmul, the GRU recurrence, vector
 // exp/σ/tanh) and writes them, base64-encoded, to
-// src/tensor/wasm/kernels.generated.ts. No toolchain: the bytes come from
+// src/tensor/backends/wasm/kernels.generated.ts. No toolchain: the bytes come from
 // scripts/wasm-encoder.ts. Deterministic, so a rerun rewrites the same file.
 //
 //   npx tsx scripts/build-wasm.ts           # regenerate
@@ -792,7 +792,7 @@ function base64Lines(name: string, bytes: Uint8Array): string {
 /**
  * The generated file: the kernels as built, and the same kernels with every
  * matmul multiply-add as relaxed SIMD's f32x4.relaxed_madd, which the
- * backend prefers where the runtime validates it (src/tensor/wasm/backend.ts).
+ * backend prefers where the runtime validates it (src/tensor/backends/wasm/module.ts).
  */
 export function generatedSource(bytes: Uint8Array, fmaBytes: Uint8Array, opts: KernelOptions = DEFAULTS): string {
   return [
@@ -812,7 +812,7 @@ export function generatedSource(bytes: Uint8Array, fmaBytes: Uint8Array, opts: K
   ].join("\n");
 }
 
-const target = fileURLToPath(new URL("../src/tensor/wasm/kernels.generated.ts", import.meta.url));
+const target = fileURLToPath(new URL("../src/tensor/backends/wasm/kernels.generated.ts", import.meta.url));
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 
 if (isMain) {

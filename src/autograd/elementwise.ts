@@ -6,7 +6,7 @@ import { broadcastIndex, broadcastShapes, isSuffix } from "../tensor/broadcast.t
 import { type Shape, ShapeError, Tensor, sameShape, shapeSize } from "../tensor/tensor.ts";
 import { accumulateGrad, gradOf, needsGrad, record } from "./tape.ts";
 import { scratch } from "../tensor/pool.ts";
-import { reluInto } from "../tensor/matmul.ts";
+import { backend } from "../tensor/backends/active.ts";
 
 type Fwd = (x: number) => number;
 /** Gradient of the input from x, the output y and the output gradient g. */
@@ -34,7 +34,7 @@ export const square = unary("square", (x) => x * x, (x, _y, g) => 2 * x * g);
 
 export function relu(x: Tensor): Tensor {
   const xd = x.data, n = x.size, yd = scratch(n);
-  reluInto(xd, yd);
+  backend().relu(xd, yd);
   return record(new Tensor(yd, x.shape), "relu", [x], (g) => {
     // The upstream gradient is ours to overwrite (see accumulateGrad): no allocation when x has no gradient yet.
     if (x.grad === null) { for (let i = 0; i < n; i++) g[i]! *= +(xd[i]! > 0); x.grad = g; return; }

@@ -2,7 +2,7 @@
 // (a 2-D operand is shared across the batch). Backward: dA = g·Bᵀ, dB = Aᵀ·g,
 // computed by the transposed-layout kernels without materialising a transpose.
 
-import { batchedNN, batchedNT, batchedTN, matmulNN, matmulNT, matmulTN } from "../tensor/matmul.ts";
+import { backend } from "../tensor/backends/active.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
 import { gradOf, record } from "./tape.ts";
 import { floats } from "../tensor/pool.ts";
@@ -20,21 +20,21 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = Math.max(ba, bb);
   const sa = ba === 1 ? 0 : m * k, sb = bb === 1 ? 0 : k * n;
   const outShape = a.ndim === 3 || b.ndim === 3 ? [batch, m, n] : [m, n];
-  const c = floats(batch * m * n);
+  const c = floats(batch * m * n), kernels = backend();
   // Many tiny products (the mixer's per-row q·W₁): one pass over the batch.
   const tiny = batch > 1 && m * k * n < 1024;
-  if (tiny) batchedNN(a.data, b.data, c, batch, m, k, n, sa, sb);
-  else for (let i = 0; i < batch; i++) matmulNN(a.data, b.data, c, m, k, n, i * sa, i * sb, i * m * n);
+  if (tiny) kernels.batchedNN(a.data, b.data, c, batch, m, k, n, sa, sb);
+  else for (let i = 0; i < batch; i++) kernels.matmulNN(a.data, b.data, c, m, k, n, i * sa, i * sb, i * m * n);
   return record(new Tensor(c, outShape), "matmul", [a, b], (g) => {
     if (a.requiresGrad) {
       const ga = gradOf(a);
-      if (tiny) batchedNT(g, b.data, ga, batch, m, k, n, sa, sb);
-      else for (let i = 0; i < batch; i++) matmulNT(g, b.data, ga, m, n, k, i * m * n, i * sb, i * sa);
+      if (tiny) kernels.batchedNT(g, b.data, ga, batch, m, k, n, sa, sb);
+      else for (let i = 0; i < batch; i++) kernels.matmulNT(g, b.data, ga, m, n, k, i * m * n, i * sb, i * sa);
     }
     if (b.requiresGrad) {
       const gb = gradOf(b);
-      if (tiny) batchedTN(a.data, g, gb, batch, m, k, n, sa, sb);
-      else for (let i = 0; i < batch; i++) matmulTN(a.data, g, gb, k, m, n, i * sa, i * m * n, i * sb);
+      if (tiny) kernels.batchedTN(a.data, g, gb, batch, m, k, n, sa, sb);
+      else for (let i = 0; i < batch; i++) kernels.matmulTN(a.data, g, gb, k, m, n, i * sa, i * m * n, i * sb);
     }
   });
 }

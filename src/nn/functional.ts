@@ -3,13 +3,10 @@
 // node on the tape and one pass of matrix kernels, not a chain of small ops.
 
 import { reshape } from "../autograd/shape.ts";
-import { freshGradOf, gradOf, gradSlot, needsGrad, record } from "../autograd/tape.ts";
-import { addColumnSums, addRowVector, matmulNN, matmulNT, matmulTN, reluInto } from "../tensor/matmul.ts";
+import { gradOf, gradSlot, needsGrad, record } from "../autograd/tape.ts";
+import type { GruGates, GruGrads } from "../tensor/backend.ts";
+import { backend } from "../tensor/backends/active.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
-import { wasmAvailable } from "../tensor/wasm/backend.ts";
-import { type GruGates, type GruGrads, wasmGruAvailable, wasmGruBackward, wasmGruForward } from "../tensor/wasm/gru.ts";
-import { wasmGruLayerBackward, wasmGruLayerForward } from "../tensor/wasm/gru_layer.ts";
-import { wasmLinearBackward, wasmLinearForward } from "../tensor/wasm/linear.ts";
 import { floats, scratch } from "../tensor/pool.ts";
 
 /** y = x Wᵀ + b over the last axis of x: x [..., in], W [out, in], b [out] → [..., out] (PyTorch's Linear). */
@@ -38,39 +35,18 @@ function linearOp(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, re
     throw new ShapeError(`${op}: bias must be [${out}] for weight ${fmt(weight.shape)}, got ${fmt(bias.shape)}`);
   }
   const rows = x.size / inp;
-  // Large layers go to WebAssembly in one trip each way (src/tensor/wasm/linear.ts).
-  const fused = rows * inp * out >= FUSED_MIN_WORK && wasmAvailable();
-  // The JavaScript path accumulates into y; the fused one writes all of it.
-  const y = fused ? scratch(rows * out) : floats(rows * out);
-  if (fused) {
-    wasmLinearForward(x.data, weight.data, bias ? bias.data : null, y, rows, inp, out, relu);
-  } else {
-    matmulNT(x.data, weight.data, y, rows, inp, out);
-    if (bias) addRowVector(y, bias.data, rows, out);
-    if (relu) reluInto(y, y);
-  }
+  // One fused kernel each way (in WebAssembly, one trip each way for a large layer).
+  const y = backend().linearForward(x.data, weight.data, bias ? bias.data : null, rows, inp, out, relu);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(new Tensor(y, [...x.shape.slice(0, -1), out]), op, inputs, (g) => {
-    if (fused) {
-      // Read freshness before gradOf creates the arrays: fresh ones start as zeros inside wasm memory.
-      const dxFresh = x.grad === null, dWFresh = weight.grad === null, dbFresh = bias?.grad === null;
-      wasmLinearBackward(g, x.data, weight.data, rows, inp, out, {
-        dx: x.requiresGrad ? (dxFresh ? freshGradOf(x) : gradOf(x)) : null,
-        dW: weight.requiresGrad ? (dWFresh ? freshGradOf(weight) : gradOf(weight)) : null,
-        db: bias?.requiresGrad ? (dbFresh ? freshGradOf(bias) : gradOf(bias)) : null, dxFresh, dWFresh, dbFresh,
-      }, relu ? y : null);
-      return;
-    }
-    // The upstream gradient is this node's to overwrite (it is dropped right after): mask it in place, as wasm's vrelu_mask.
-    if (relu) for (let i = 0; i < g.length; i++) if (!(y[i]! > 0)) g[i] = 0;
-    if (x.requiresGrad) matmulNN(g, weight.data, gradOf(x), rows, out, inp);
-    if (weight.requiresGrad) matmulTN(g, x.data, gradOf(weight), out, rows, inp);
-    if (bias?.requiresGrad) addColumnSums(g, gradOf(bias), rows, out);
+    // g is this node's to overwrite (it is dropped right after), so the ReLU's mask may go in place.
+    backend().linearBackward(g, x.data, weight.data, relu ? y : null, rows, inp, out, {
+      dx: gradSlot(x), dW: gradSlot(weight), db: bias ? gradSlot(bias) : NO_GRAD,
+    });
   });
 }
 
-/** Below this many multiply-adds a layer stays in JS, where a trip into WebAssembly costs more than it saves. */
-const FUSED_MIN_WORK = 1024;
+const NO_GRAD = { into: null, fresh: false };
 
 /**
  * The GRU recurrence over T steps, PyTorch's GRUCell equations (gates r, z, n):
@@ -81,9 +57,9 @@ const FUSED_MIN_WORK = 1024;
  * [T, R, H]. Only the hidden-to-hidden product is sequential.
  *
  * With the wasm backend the whole recurrence, forward and backward, runs as
- * one call each into WebAssembly (src/tensor/wasm/gru.ts): the gate math,
- * three exps per element, was most of the time in JS. The JS loops below are
- * the fallback (QMIX_BACKEND=js) and compute the same equations.
+ * one call each into WebAssembly (src/tensor/backends/wasm/gru.ts): the gate
+ * math, three exps per element, was most of the time in JS. The JS backend's
+ * loops (src/tensor/backends/js/gru.ts) compute the same equations.
  */
 export function gruSequence(gi: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Tensor): Tensor {
   if (weightHH.ndim !== 2 || weightHH.shape[0] !== 3 * weightHH.shape[1]!) {
@@ -102,8 +78,7 @@ export function gruSequence(gi: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Te
   const gates: GruGates | null = needsGrad(gi, h0, weightHH, biasHH)
     ? { r: floats(TRH), z: floats(TRH), n: floats(TRH), ghn: floats(TRH) }
     : null;
-  if (TRH > 0 && wasmGruAvailable()) wasmGruForward(gi.data, h0.data, weightHH.data, biasHH.data, T, R, H, hs, gates);
-  else gruForwardJs(gi.data, h0.data, weightHH.data, biasHH.data, T, R, H, hs, gates);
+  backend().gruForward(gi.data, h0.data, weightHH.data, biasHH.data, T, R, H, hs, gates);
   return record(new Tensor(hs, [T, R, H]), "gruSequence", [gi, h0, weightHH, biasHH], (G) => {
     const dgiFresh = gi.grad === null; // read before gradOf creates it
     const grads: GruGrads = {
@@ -113,93 +88,18 @@ export function gruSequence(gi: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Te
       dW: weightHH.requiresGrad ? gradOf(weightHH) : null,
       db: biasHH.requiresGrad ? gradOf(biasHH) : null,
     };
-    if (TRH > 0 && wasmGruAvailable()) wasmGruBackward(G, h0.data, hs, weightHH.data, gates!, T, R, H, grads);
-    else gruBackwardJs(G, h0.data, hs, weightHH.data, gates!, T, R, H, grads);
+    backend().gruBackward(G, h0.data, hs, weightHH.data, gates!, T, R, H, grads);
   });
 }
 
 /**
- * gruSequence's forward in JS. Per step: gh = hₜ₋₁ W_hhᵀ through matmulNT,
- * then the gates row by row in float64, rounded once into hs and the saved
- * gates.
- */
-function gruForwardJs(
-  gid: Float32Array, h0: Float32Array, W: Float32Array, bh: Float32Array, T: number, R: number, H: number,
-  hs: Float32Array, gates: GruGates | null,
-): void {
-  const H3 = 3 * H, RH = R * H, RH3 = R * H3;
-  const gh = floats(RH3);
-  for (let t = 0; t < T; t++) {
-    const hPrev = t === 0 ? h0 : hs, hOff = t === 0 ? 0 : (t - 1) * RH;
-    gh.fill(0);
-    matmulNT(hPrev, W, gh, R, H, H3, hOff, 0, 0);
-    for (let i = 0; i < R; i++) {
-      const gio = t * RH3 + i * H3, gho = i * H3, o = t * RH + i * H, ho = hOff + i * H;
-      for (let j = 0; j < H; j++) {
-        const rj = 1 / (1 + Math.exp(-(gid[gio + j]! + gh[gho + j]! + bh[j]!)));
-        const zj = 1 / (1 + Math.exp(-(gid[gio + H + j]! + gh[gho + H + j]! + bh[H + j]!)));
-        const hn = gh[gho + 2 * H + j]! + bh[2 * H + j]!;
-        // tanh(a) = 1 − 2/(1 + e^{2a}): one exp instead of Math.tanh, and
-        // exact limits (±1) where e^{2a} under- or overflows.
-        const nj = 1 - 2 / (1 + Math.exp(2 * (gid[gio + 2 * H + j]! + rj * hn)));
-        hs[o + j] = (1 - zj) * nj + zj * hPrev[ho + j]!;
-        if (gates) { gates.r[o + j] = rj; gates.z[o + j] = zj; gates.n[o + j] = nj; gates.ghn[o + j] = hn; }
-      }
-    }
-  }
-}
-
-/**
- * gruSequence's backward in JS: steps T−1 … 0, the gate gradients row by
- * row, dhₜ₋₁ = dhₜ ⊙ z + dghₜ W_hh through matmulNN; then one product over
- * all T·R rows for the shared weight, Σₜ dghₜᵀ hₜ₋₁.
- */
-function gruBackwardJs(
-  G: Float32Array, h0: Float32Array, hs: Float32Array, W: Float32Array, gates: GruGates,
-  T: number, R: number, H: number, grads: GruGrads,
-): void {
-  const H3 = 3 * H, RH = R * H, RH3 = R * H3;
-  const { r: rr, z: zz, n, ghn: hn } = gates, { dgi } = grads;
-  const dgh = floats(T * RH3); // gradients of the hidden projections, all steps
-  let dh = floats(RH), dhPrev = floats(RH);
-  for (let t = T - 1; t >= 0; t--) {
-    const hPrev = t === 0 ? h0 : hs, hOff = t === 0 ? 0 : (t - 1) * RH;
-    dhPrev.fill(0);
-    for (let i = 0; i < R; i++) {
-      const o = t * RH + i * H, d3 = t * RH3 + i * H3, ho = hOff + i * H, hi = i * H;
-      for (let j = 0; j < H; j++) {
-        const dht = G[o + j]! + dh[hi + j]!;
-        const rj = rr[o + j]!, zj = zz[o + j]!, nj = n[o + j]!;
-        const dnPre = dht * (1 - zj) * (1 - nj * nj);
-        const dzPre = dht * (hPrev[ho + j]! - nj) * zj * (1 - zj);
-        const drPre = dnPre * hn[o + j]! * rj * (1 - rj);
-        dgh[d3 + j] = drPre;
-        dgh[d3 + H + j] = dzPre;
-        dgh[d3 + 2 * H + j] = dnPre * rj;
-        if (dgi) { dgi[d3 + j]! += drPre; dgi[d3 + H + j]! += dzPre; dgi[d3 + 2 * H + j]! += dnPre; }
-        dhPrev[hi + j] = dht * zj;
-      }
-    }
-    matmulNN(dgh, W, dhPrev, R, H3, H, t * RH3, 0, 0);
-    [dh, dhPrev] = [dhPrev, dh];
-  }
-  if (grads.dh0) for (let k = 0; k < RH; k++) grads.dh0[k]! += dh[k]!;
-  if (grads.dW) {
-    matmulTN(dgh, h0, grads.dW, H3, R, H, 0, 0, 0);
-    if (T > 1) matmulTN(dgh, hs, grads.dW, H3, (T - 1) * R, H, RH3, 0, 0);
-  }
-  if (grads.db) addColumnSums(dgh, grads.db, T * R, H3);
-}
-
-/**
  * A GRU layer over a sequence: x [T, R, in] → every hidden state [T, R, H],
- * i.e. gruSequence(linear(x, W_ih, b_ih), h0, W_hh, b_hh). With the wasm
- * backend it runs as one node and one trip into WebAssembly each way, the
- * input projection staying in wasm memory (src/tensor/wasm/gru_layer.ts);
- * otherwise it is exactly that composition.
+ * i.e. gruSequence(linear(x, W_ih, b_ih), h0, W_hh, b_hh), as one node. With
+ * the wasm backend it is one trip into WebAssembly each way, the input
+ * projection staying in wasm memory (src/tensor/backends/wasm/gru_layer.ts);
+ * the JS backend computes exactly that composition's arithmetic.
  */
 export function gruLayer(x: Tensor, weightIH: Tensor, biasIH: Tensor, h0: Tensor, weightHH: Tensor, biasHH: Tensor): Tensor {
-  if (!wasmGruAvailable()) return gruSequence(linear(x, weightIH, biasIH), h0, weightHH, biasHH);
   if (weightHH.ndim !== 2 || weightHH.shape[0] !== 3 * weightHH.shape[1]!) {
     throw new ShapeError(`gru: weight_hh must be [3H, H], got ${fmt(weightHH.shape)}`);
   }
@@ -218,10 +118,9 @@ export function gruLayer(x: Tensor, weightIH: Tensor, biasIH: Tensor, h0: Tensor
   const gates: GruGates | null = needsGrad(x, weightIH, biasIH, h0, weightHH, biasHH)
     ? { r: scratch(TRH), z: scratch(TRH), n: scratch(TRH), ghn: scratch(TRH) }
     : null;
-  wasmGruLayerForward(x.data, weightIH.data, biasIH.data, h0.data, weightHH.data, biasHH.data, sizes, hs, gates);
+  backend().gruLayerForward(x.data, weightIH.data, biasIH.data, h0.data, weightHH.data, biasHH.data, sizes, hs, gates);
   return record(new Tensor(hs, [T, R, H]), "gruLayer", [x, weightIH, biasIH, h0, weightHH, biasHH], (G) => {
-    // Fresh gradients start as zeros inside wasm memory.
-    wasmGruLayerBackward(G, x.data, weightIH.data, h0.data, hs, weightHH.data, gates!, sizes, {
+    backend().gruLayerBackward(G, x.data, weightIH.data, h0.data, hs, weightHH.data, gates!, sizes, {
       dx: gradSlot(x), dWih: gradSlot(weightIH), dbih: gradSlot(biasIH), dh0: gradSlot(h0), dWhh: gradSlot(weightHH), dbhh: gradSlot(biasHH),
     });
   });

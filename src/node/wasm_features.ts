@@ -1,8 +1,9 @@
 // Node 20's V8 (11.3) validates WebAssembly relaxed SIMD only behind
 // --experimental-wasm-relaxed-simd; Node 22 ships it. Importing this module
-// turns the flag on where it is needed, before the kernels are first compiled
-// (src/tensor/wasm/backend.ts compiles on first use), so the Node entry points
-// get the fused multiply-add kernels. QMIX_WASM_FMA=0 leaves V8 untouched.
+// turns the flag on where it is needed, before the kernels are first
+// compiled (src/tensor/backends/wasm/module.ts compiles on first use), so the
+// Node entry points get the fused multiply-add kernels. QMIX_WASM_FMA=0
+// leaves V8 untouched.
 // V8 flags are per process: worker threads started later see it too.
 
 import { setFlagsFromString } from "node:v8";

@@ -9,9 +9,8 @@ import { reshape } from "../autograd/shape.ts";
 import { type Layer, Linear, ReLU, Sequential } from "../nn/layers.ts";
 import { Module } from "../nn/module.ts";
 import { Rng } from "../tensor/random.ts";
-import { gradOf, gradSlot, record } from "../autograd/tape.ts";
-import { wasmAvailable } from "../tensor/wasm/backend.ts";
-import { wasmMixBackward, wasmMixForward } from "../tensor/wasm/mix.ts";
+import { gradSlot, record } from "../autograd/tape.ts";
+import { backend } from "../tensor/backends/active.ts";
 import { ShapeError, Tensor, fmt } from "../tensor/tensor.ts";
 import { scratch } from "../tensor/pool.ts";
 
@@ -107,61 +106,16 @@ export function monotonicMix(qs: Tensor, w1: Tensor, b1: Tensor, wFinal: Tensor,
     if (t.ndim !== 2 || t.shape[0] !== R || t.shape[1] !== cols) throw new ShapeError(`monotonicMix: ${name} must be [${R}, ${cols}], got ${fmt(t.shape)}`);
   };
   expect(qs, n, "agent Qs"); expect(w1, n * E, "W₁"); expect(b1, E, "b₁"); expect(wFinal, E, "W_final"); expect(v, 1, "V");
-  const q = qs.data, a = w1.data, b = b1.data, f = wFinal.data, vd = v.data;
   // The hidden layer's ELU outputs are kept for backward: ELU keeps the sign,
   // and below 0 its slope e^h is the output + 1, so no exp is needed there.
-  const hid = scratch(R * E), out = scratch(R);
-  const inputs = [qs, w1, b1, wFinal, v];
-  // With the wasm backend the rows run in f32x4 (src/tensor/wasm/mix.ts), for
-  // whole vectors of E; the JS loops below sum in float64 and round once.
-  if (E % 4 === 0 && wasmAvailable()) {
-    const sizes = { R, n, E };
-    wasmMixForward(q, a, b, f, vd, hid, out, sizes);
-    return record(new Tensor(out, [R, 1]), "monotonicMix", inputs, (g) => {
-      wasmMixBackward(g, q, a, f, hid, sizes, { dq: gradSlot(qs), dw1: gradSlot(w1), db1: gradSlot(b1), dwf: gradSlot(wFinal), dv: gradSlot(v) });
+  const hid = scratch(R * E), out = scratch(R), sizes = { R, n, E };
+  // With the wasm backend the rows run in f32x4 (src/tensor/backends/wasm/mix.ts)
+  // for whole vectors of E; the JS backend's loops sum in float64 and round once.
+  backend().mixForward(qs.data, w1.data, b1.data, wFinal.data, v.data, hid, out, sizes);
+  return record(new Tensor(out, [R, 1]), "monotonicMix", [qs, w1, b1, wFinal, v], (g) => {
+    backend().mixBackward(g, qs.data, w1.data, wFinal.data, hid, sizes, {
+      dq: gradSlot(qs), dw1: gradSlot(w1), db1: gradSlot(b1), dwf: gradSlot(wFinal), dv: gradSlot(v),
     });
-  }
-  const acc = new Float64Array(E);
-  for (let r = 0; r < R; r++) {
-    const qo = r * n, ao = r * n * E, eo = r * E;
-    for (let e = 0; e < E; e++) acc[e] = b[eo + e]!;
-    for (let i = 0; i < n; i++) {
-      const qi = q[qo + i]!, row = ao + i * E;
-      for (let e = 0; e < E; e++) acc[e]! += qi * Math.abs(a[row + e]!);
-    }
-    let y = vd[r]!;
-    for (let e = 0; e < E; e++) {
-      const h = acc[e]!, act = h > 0 ? h : Math.expm1(h);
-      hid[eo + e] = act;
-      y += act * Math.abs(f[eo + e]!);
-    }
-    out[r] = y;
-  }
-  return record(new Tensor(out, [R, 1]), "monotonicMix", inputs, (g) => {
-    const dq = qs.requiresGrad ? gradOf(qs) : null, da = w1.requiresGrad ? gradOf(w1) : null;
-    const db = b1.requiresGrad ? gradOf(b1) : null, df = wFinal.requiresGrad ? gradOf(wFinal) : null;
-    const dv = v.requiresGrad ? gradOf(v) : null;
-    const dh = new Float64Array(E);
-    for (let r = 0; r < R; r++) {
-      const gr = g[r]!, qo = r * n, ao = r * n * E, eo = r * E;
-      if (dv) dv[r]! += gr;
-      for (let e = 0; e < E; e++) {
-        const act = hid[eo + e]!, fe = f[eo + e]!;
-        if (df) df[eo + e]! += gr * act * (+(fe > 0) - +(fe < 0));
-        dh[e] = gr * Math.abs(fe) * (act > 0 ? 1 : act + 1);
-      }
-      if (db) for (let e = 0; e < E; e++) db[eo + e]! += dh[e]!;
-      for (let i = 0; i < n; i++) {
-        const qi = q[qo + i]!, row = ao + i * E;
-        if (da) for (let e = 0; e < E; e++) { const w = a[row + e]!; da[row + e]! += dh[e]! * qi * (+(w > 0) - +(w < 0)); }
-        // (5) times the incoming gradient: Σₑ |W₂|ₑ ELU′(hₑ) |W₁|ᵢₑ, every term ≥ 0.
-        if (dq) {
-          let s = 0;
-          for (let e = 0; e < E; e++) s += dh[e]! * Math.abs(a[row + e]!);
-          dq[qo + i]! += s;
-        }
-      }
-    }
   });
 }
 

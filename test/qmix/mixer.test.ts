@@ -24,7 +24,7 @@ import { GRAD_TOL, arbTensor, gradCheck } from "../util/gradcheck.ts";
 import { randNormal, zeros } from "../../src/tensor/create.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { ShapeError, Tensor } from "../../src/tensor/tensor.ts";
-import { setWasmEnabled, wasmAvailable } from "../../src/tensor/wasm/backend.ts";
+import { backend, jsBackend, withBackend } from "../../src/tensor/backends/active.ts";
 
 const RUNS = { seed: 0x0051f15e, numRuns: 60 };
 /** Secant vs averaged autodiff slope, relative to the slope, beyond the rounding bound (observed ≤ 8e-4 over 3000 probes). */
@@ -443,7 +443,7 @@ describe("monotonicMix: the fused mixing op", () => {
   // The wasm kernels (f32x4, float32 sums, a Taylor series for expm1 near 0)
   // against the JS loops (float64 sums, Math.expm1), at the QMIX shapes, with
   // hidden pre-activations spread over [−12, 4] and many within 1e-3 of 0.
-  it.runIf(wasmAvailable())("the wasm kernels equal the JS loops at the QMIX shapes, values and gradients", () => {
+  it.runIf(backend() !== jsBackend)("the wasm kernels equal the JS loops at the QMIX shapes, values and gradients", () => {
     const R = 800, n = 3, E = 32, rng = new Rng(5);
     const t = (len: number, lo: number, hi: number, cols: number) =>
       new Tensor(Float32Array.from({ length: len }, () => rng.uniform(lo, hi)), [len / cols, cols]);
@@ -458,9 +458,7 @@ describe("monotonicMix: the fused mixing op", () => {
       return { y: y.data.slice(), grads: inputs.map((x) => x.grad!.slice()) };
     };
     const wasm = run();
-    setWasmEnabled(false);
-    let js: ReturnType<typeof run>;
-    try { js = run(); } finally { setWasmEnabled(true); }
+    const js = withBackend(jsBackend, run);
     const close = (a: Float32Array, b: Float32Array) => {
       let scale = 0, diff = 0;
       for (let k = 0; k < a.length; k++) { scale = Math.max(scale, Math.abs(b[k]!)); diff = Math.max(diff, Math.abs(a[k]! - b[k]!)); }

@@ -6,11 +6,14 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addColumnSums, addRowVector, jsMatmulNN, jsMatmulNT, jsMatmulTN, matmulNN, matmulNT, matmulTN } from "../../src/tensor/matmul.ts";
+import { backend } from "../../src/tensor/backends/active.ts";
+import { addColumnSums, addRowVector, jsMatmulNN, jsMatmulNT, jsMatmulTN } from "../../src/tensor/backends/js/matmul.ts";
 import { Rng } from "../../src/tensor/random.ts";
 
 const RUNS = { seed: 0x165667b1, numRuns: 150 };
 
+// The active backend's kernels (WebAssembly SIMD for large products where available) and the plain JS ones.
+const { matmulNN, matmulNT, matmulTN } = backend();
 type Kernel = typeof matmulNN;
 type Layout = "NN" | "NT" | "TN";
 
@@ -20,7 +23,6 @@ const aAt = (layout: Layout, A: Float32Array, off: number, m: number, k: number,
 const bAt = (layout: Layout, B: Float32Array, off: number, k: number, n: number, p: number, j: number): number =>
   layout === "NT" ? B[off + j * k + p]! : B[off + p * n + j]!;
 
-// The dispatching kernels (WebAssembly SIMD for large products where available) and the plain JS ones.
 const kernels: Array<[Layout, Kernel]> = [["NN", matmulNN], ["NT", matmulNT], ["TN", matmulTN], ["NN", jsMatmulNN], ["NT", jsMatmulNT], ["TN", jsMatmulTN]];
 
 const arbCase = fc.record({

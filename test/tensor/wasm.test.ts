@@ -10,10 +10,10 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildKernels, DEFAULTS, generatedSource } from "../../scripts/build-wasm.ts";
-import { decodeBase64 } from "../../src/tensor/wasm/base64.ts";
-import {
-  wasmAvailable, wasmKernelExports, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN, wasmStatus,
-} from "../../src/tensor/wasm/backend.ts";
+import { backend, backendStatus, jsBackend } from "../../src/tensor/backends/active.ts";
+import { decodeBase64 } from "../../src/tensor/backends/wasm/base64.ts";
+import { wasmMatmulNN, wasmMatmulNT, wasmMatmulTN } from "../../src/tensor/backends/wasm/matmul.ts";
+import { wasmKernelExports } from "../../src/tensor/backends/wasm/module.ts";
 import { Rng } from "../../src/tensor/random.ts";
 
 const RUNS = { seed: 0x5eed_a5a5, numRuns: 120 };
@@ -80,8 +80,9 @@ const arbCase = (maxM: number, maxK: number, maxN: number, minK = 0): fc.Arbitra
   seed: fc.integer({ min: 0, max: 1e6 }),
 });
 
-const simd = wasmAvailable();
-if (!simd) console.warn(`test/tensor/wasm.test.ts: skipping the kernel properties, the wasm backend is ${wasmStatus()}`);
+// Run where the wasm backend is in use (not under QMIX_BACKEND=js).
+const simd = backend() !== jsBackend;
+if (!simd) console.warn(`test/tensor/wasm.test.ts: skipping the kernel properties, the wasm backend is ${backendStatus()}`);
 
 describe.skipIf(!simd)("wasm SIMD kernels vs a float64 triple loop", () => {
   it.each(kernels)("%s over random shapes 0..70, offsets and a non-zero C", (layout, kernel) => {
@@ -155,7 +156,7 @@ describe.skipIf(!simd)("wasm SIMD kernels vs a float64 triple loop", () => {
 
 describe("wasm module and loader", () => {
   it("kernels.generated.ts is what scripts/build-wasm.ts emits now", () => {
-    const path = new URL("../../src/tensor/wasm/kernels.generated.ts", import.meta.url);
+    const path = new URL("../../src/tensor/backends/wasm/kernels.generated.ts", import.meta.url);
     expect(readFileSync(path, "utf8")).toBe(generatedSource(buildKernels(), buildKernels({ ...DEFAULTS, fma: true })));
   });
 
@@ -175,33 +176,32 @@ describe("wasm module and loader", () => {
     });
     const fresh = async () => {
       vi.resetModules();
-      return import("../../src/tensor/wasm/backend.ts");
+      return import("../../src/tensor/backends/active.ts");
     };
 
-    it("js turns the backend off and says so", async () => {
+    it("js chooses the JS backend and says so", async () => {
       process.env["QMIX_BACKEND"] = "js";
       const b = await fresh();
-      expect(b.wasmAvailable()).toBe(false);
-      expect(b.wasmStatus()).toBe("disabled by QMIX_BACKEND=js");
-      expect(() => b.wasmMatmulNN(new Float32Array(1), new Float32Array(1), new Float32Array(1), 1, 1, 1))
-        .toThrow(/wasmMatmulNN: the wasm backend is disabled by QMIX_BACKEND=js/);
+      expect(b.backend()).toBe(b.jsBackend);
+      expect(b.backend().name).toBe("js");
+      expect(b.backendStatus()).toBe("disabled by QMIX_BACKEND=js");
     });
 
     it("an unknown value names the key and the allowed values", async () => {
       process.env["QMIX_BACKEND"] = "gpu";
       const b = await fresh();
-      expect(() => b.wasmAvailable()).toThrow(/QMIX_BACKEND="gpu" is not a backend; allowed: "js", "wasm"/);
+      expect(() => b.backend()).toThrow(/QMIX_BACKEND="gpu" is not a backend; allowed: "js", "wasm"/);
     });
 
-    it("setWasmEnabled(false) switches it off at run time", async () => {
+    it("unset, the wasm backend where it compiles; chosen once, and withBackend switches only inside its call", async () => {
       delete process.env["QMIX_BACKEND"];
       const b = await fresh();
-      const was = b.wasmAvailable();
-      b.setWasmEnabled(false);
-      expect(b.wasmAvailable()).toBe(false);
-      expect(b.wasmStatus()).toMatch(/^disabled by setWasmEnabled\(false\)/);
-      b.setWasmEnabled(true);
-      expect(b.wasmAvailable()).toBe(was);
+      const chosen = b.backend();
+      expect(chosen).toBe(b.wasmBackend() ?? b.jsBackend);
+      expect(b.withBackend(b.jsBackend, () => b.backend())).toBe(b.jsBackend);
+      expect(b.backend()).toBe(chosen);
+      process.env["QMIX_BACKEND"] = "js";
+      expect(b.backend()).toBe(chosen);
     });
   });
 });
@@ -211,8 +211,8 @@ describe("wasm module and loader", () => {
 // as the JS relu; backward a switched-off unit passes nothing, even an
 // infinite or NaN gradient (a select, as PyTorch's threshold_backward).
 describe("wasm Linear with a fused ReLU", () => {
-  it.runIf(wasmAvailable())("keeps NaN, turns −0 into +0 and masks gradients by the output's sign, every lane of a partial vector included", async () => {
-    const { wasmLinearBackward, wasmLinearForward } = await import("../../src/tensor/wasm/linear.ts");
+  it.runIf(simd)("keeps NaN, turns −0 into +0 and masks gradients by the output's sign, every lane of a partial vector included", async () => {
+    const { wasmLinearBackward, wasmLinearForward } = await import("../../src/tensor/backends/wasm/linear.ts");
     // 7 outputs per row: one full f32x4 and a partial one of 3 lanes.
     const m = 2, k = 1, n = 7;
     const x = Float32Array.of(1, 1), W = new Float32Array(n).fill(1);
@@ -226,7 +226,7 @@ describe("wasm Linear with a fused ReLU", () => {
     }
     const g = Float32Array.from({ length: m * n }, (_, i) => (i % n === 2 ? Infinity : i % n === 6 ? NaN : 1));
     const dW = new Float32Array(n * k), db = new Float32Array(n);
-    wasmLinearBackward(g, x, W, m, k, n, { dx: null, dW, db, dxFresh: false, dWFresh: true, dbFresh: true }, y);
+    wasmLinearBackward(g, x, W, m, k, n, { dx: { into: null, fresh: false }, dW: { into: dW, fresh: true }, db: { into: db, fresh: true } }, y);
     // Only units 3 and 5 are on: each row passes g = 1 there, summed over 2 rows.
     expect(Array.from(db)).toEqual([0, 0, 0, 2, 0, 2, 0]);
     expect(Array.from(dW)).toEqual([0, 0, 0, 2, 0, 2, 0]);
@@ -246,7 +246,7 @@ describe("wasm kernels with relaxed SIMD's fused multiply-add", () => {
   const fresh = async () => {
     vi.resetModules();
     await import("../../src/node/wasm_features.ts");
-    return import("../../src/tensor/wasm/backend.ts");
+    return { ...await import("../../src/tensor/backends/wasm/module.ts"), ...await import("../../src/tensor/backends/wasm/matmul.ts") };
   };
   type Backend = Awaited<ReturnType<typeof fresh>>;
   /** Every layout's property on a freshly loaded backend's kernels, its own memory poisoned before each case. */

@@ -1,4 +1,4 @@
-// The fused WebAssembly GRU (src/tensor/wasm/gru.ts, emitted by
+// The fused WebAssembly GRU (src/tensor/backends/wasm/gru.ts, emitted by
 // scripts/build-wasm.ts) against gruSequence's JS path, which forms the gates
 // in float64: forward hidden states and every gradient over random T, R, H
 // (H not a multiple of 4 exercises the partial-vector columns, odd R the
@@ -10,13 +10,15 @@
 // show. A mutant proves the comparison can fail.
 
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { backward } from "../../src/autograd/tape.ts";
 import { gruSequence } from "../../src/nn/functional.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { Tensor } from "../../src/tensor/tensor.ts";
-import { setWasmEnabled, wasmAvailable, wasmKernelExports, wasmStatus } from "../../src/tensor/wasm/backend.ts";
-import { type GruGates, setWasmGruEnabled, wasmGruAvailable, wasmGruForward, wasmVectorMath } from "../../src/tensor/wasm/gru.ts";
+import type { GruGates } from "../../src/tensor/backend.ts";
+import { backend, backendStatus, jsBackend, wasmBackend, withBackend } from "../../src/tensor/backends/active.ts";
+import { wasmGruForward, wasmVectorMath } from "../../src/tensor/backends/wasm/gru.ts";
+import { wasmKernelExports } from "../../src/tensor/backends/wasm/module.ts";
 
 const RUNS = { seed: 0x6a09e667, numRuns: 60 };
 
@@ -44,7 +46,7 @@ function poison(): void {
 }
 
 /** gruSequence on one case with the given backend; the inputs depend only on the case. */
-function run(c: Case, backend: "js" | "wasm", mutate?: (b: Float32Array) => void): Run {
+function run(c: Case, which: "js" | "wasm", mutate?: (b: Float32Array) => void): Run {
   const { T, R, H } = c, rng = new Rng(c.seed);
   const gi = new Tensor(fill(T * R * 3 * H, rng, c.giScale), [T, R, 3 * H]);
   const h0 = new Tensor(fill(R * H, rng, 1), [R, H]);
@@ -59,15 +61,12 @@ function run(c: Case, backend: "js" | "wasm", mutate?: (b: Float32Array) => void
     }
   });
   mutate?.(b.data);
-  setWasmEnabled(backend === "wasm");
-  try {
+  return withBackend(which === "wasm" ? wasmBackend()! : jsBackend, () => {
     poison();
     const hs = gruSequence(gi, h0, W, b);
     if (c.wrt) backward(hs, G);
     return { hs: hs.data, grads: inputs.map((t) => t.grad) };
-  } finally {
-    setWasmEnabled(true);
-  }
+  });
 }
 
 /** Largest |got − want| over max(1, max|want|), or Infinity on a NaN or length mismatch. */
@@ -116,19 +115,14 @@ const arbCase = (maxT: number, maxR: number, maxH: number): fc.Arbitrary<Case> =
   wScale: fc.constant(1),
 });
 
-const simd = wasmAvailable();
-if (!simd) console.warn(`test/tensor/wasm_gru.test.ts: skipping, the wasm backend is ${wasmStatus()}`);
+// Run where the wasm backend is in use (not under QMIX_BACKEND=js).
+const simd = backend() !== jsBackend;
+if (!simd) console.warn(`test/tensor/wasm_gru.test.ts: skipping, the wasm backend is ${backendStatus()}`);
 
 describe.skipIf(!simd)("fused wasm GRU vs gruSequence's JS path", () => {
-  afterEach(() => { setWasmEnabled(true); setWasmGruEnabled(true); });
-
-  it("is what gruSequence runs with the wasm backend, and can be switched off", () => {
-    expect(wasmGruAvailable()).toBe(true);
-    setWasmGruEnabled(false);
-    expect(wasmGruAvailable()).toBe(false);
-    setWasmGruEnabled(true);
-    setWasmEnabled(false);
-    expect(wasmGruAvailable()).toBe(false);
+  it("is what gruSequence runs with the wasm backend", () => {
+    expect(backend()).toBe(wasmBackend());
+    expect(backend().name).toMatch(/^wasm-simd/);
   });
 
   it("forward and every gradient over random T ≤ 6, R ≤ 9, H ≤ 13", () => {

@@ -4,24 +4,9 @@
 // actions become attack, move, stop and no-op orders; the scripted enemy
 // attack-moves towards a point, picking targets on the way.
 
-import type { NeighbourFinder, NeighbourList } from "./neighbours.ts";
+import type { NeighbourList } from "./neighbours.ts";
 import { strike } from "./targeters.ts";
-import type { Unit } from "./unit.ts";
-
-export interface TickContext {
-  /** The finder a unit's attacks search (enemies for fighters, allies for healers). */
-  finder: NeighbourFinder;
-  maxRadius: number;
-  /** Scratch list for the blast and beam queries. */
-  scratch: NeighbourList;
-}
-
-export interface Command {
-  readonly kind: "noop" | "stop" | "move" | "attack" | "attackMove";
-  cleanUpTarget(unit: Unit): void;
-  prepareVelocity(unit: Unit): void;
-  execute(unit: Unit, ctx: TickContext): number;
-}
+import type { Command, TickContext, Unit } from "./unit.ts";
 
 /**
  * Head for (x, y) at full speed. `chase` marks a target unit's own float32
@@ -180,7 +165,7 @@ export class AttackMoveCommand implements Command {
 }
 
 /** Nearest live candidate within scan range or attacking `unit`; healers (priority 0) before fighters. */
-function pickDamageTarget(unit: Unit, candidates: NeighbourList): Unit | null {
+function pickDamageTarget(unit: Unit, candidates: NeighbourList<Unit>): Unit | null {
   let best: Unit | null = null;
   let bestPriority = Infinity;
   let bestD = Infinity;

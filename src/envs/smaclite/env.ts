@@ -7,9 +7,9 @@
 
 import type { Decisions, MultiAgentEnv, StepResult } from "../env.ts";
 import { Rng } from "../../tensor/random.ts";
-import { AttackUnitCommand, MoveCommand, NoopCommand, StopCommand, type Command } from "./commands.ts";
+import { AttackUnitCommand, MoveCommand, NoopCommand, StopCommand } from "./commands.ts";
 import type { MapSpec } from "./schema.ts";
-import { pointInsideCircle, type Unit } from "./unit.ts";
+import { type Command, pointInsideCircle, type Unit } from "./unit.ts";
 import { NeighbourList } from "./neighbours.ts";
 import { Battle, REWARD_WIN, type UnitOrder } from "./world.ts";
 import { renderBattleText } from "./render.ts";
@@ -61,8 +61,8 @@ export class SmacliteEnv implements MultiAgentEnv {
   private steps = 0;
   private over = false;
   private obsCache: Float32Array | null = null;
-  private readonly seenAllies = new NeighbourList();
-  private readonly seenEnemies = new NeighbourList();
+  private readonly seenAllies = new NeighbourList<Unit>();
+  private readonly seenEnemies = new NeighbourList<Unit>();
 
   constructor(readonly map: MapSpec, options: SmacliteOptions = {}) {
     this.name = `smaclite/${map.name}`;
@@ -179,7 +179,7 @@ export class SmacliteEnv implements MultiAgentEnv {
   }
 
   /** Stop, the moves the terrain allows, and targets in range: from the visible list with its distances, or all live targets. */
-  private unitAvail(unit: Unit, visible: NeighbourList | null, row: Uint8Array): void {
+  private unitAvail(unit: Unit, visible: NeighbourList<Unit> | null, row: Uint8Array): void {
     row[1] = 1;
     for (let d = 0; d < 4; d++) row[2 + d] = this.canMove(unit, d) ? 1 : 0;
     if (visible !== null) {

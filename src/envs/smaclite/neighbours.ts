@@ -5,39 +5,49 @@
 // sees where units stood when it began, and units that died in it. With at
 // most 80 units a plane a KD-tree is a single leaf that returns points in
 // insertion order, so a plain scan in id order gives the same lists.
+//
+// The lists and finders hold units (unit.ts's Unit) but read only what
+// Placed names, so this file sits below unit.ts, which keeps its lists here.
 
 import { PLANES, type Plane, planeIndex } from "./schema.ts";
-import type { Unit } from "./unit.ts";
+
+/** What a finder reads of a unit: its position, its plane and the planes it can attack. */
+export interface Placed {
+  readonly x: number;
+  readonly y: number;
+  readonly planeIndex: number;
+  readonly type: { readonly validTargets: ReadonlySet<Plane> };
+}
 
 /** Units with their distances, in query order; reused from tick to tick, so nothing is allocated per query. */
-export class NeighbourList {
-  readonly units: Unit[] = [];
+export class NeighbourList<U extends Placed> {
+  readonly units: U[] = [];
   readonly dists: number[] = [];
   n = 0;
   clear(): void {
     this.n = 0;
   }
-  push(u: Unit, d: number): void {
+  push(u: U, d: number): void {
     this.units[this.n] = u;
     this.dists[this.n] = d;
     this.n++;
   }
 }
 
-interface PlaneList {
-  units: Unit[];
+interface PlaneList<U> {
+  units: U[];
   xs: Float64Array;
   ys: Float64Array;
   n: number;
 }
 
-export class NeighbourFinder {
+export class NeighbourFinder<U extends Placed> {
   // One list per plane, in PLANES order; positions in typed arrays, counts
   // instead of array lengths, so a snapshot allocates nothing.
-  private readonly planes: PlaneList[] = PLANES.map(() => ({ units: [], xs: new Float64Array(16), ys: new Float64Array(16), n: 0 }));
+  private readonly planes: PlaneList<U>[] = PLANES.map(() => ({ units: [], xs: new Float64Array(16), ys: new Float64Array(16), n: 0 }));
 
   /** `source` gives the live units this finder covers, in id order. */
-  constructor(private readonly source: Map<number, Unit>) {}
+  constructor(private readonly source: Map<number, U>) {}
 
   /** Snapshot the live units' positions; SMAClite skips this when none are left, keeping the old lists. */
   update(): void {
@@ -61,7 +71,7 @@ export class NeighbourFinder {
   }
 
   /** Units of `plane` within `radius` of (x, y) (distance squared against radius squared, as scikit-learn tests), appended to `out`. */
-  queryPlane(plane: Plane, x: number, y: number, radius: number, out: NeighbourList): void {
+  queryPlane(plane: Plane, x: number, y: number, radius: number, out: NeighbourList<U>): void {
     const list = this.planes[planeIndex(plane)]!;
     const r2 = radius * radius;
     const { units, xs, ys, n } = list;
@@ -74,14 +84,14 @@ export class NeighbourFinder {
   }
 
   /** Every plane, into `out` (cleared first). */
-  query(x: number, y: number, radius: number, out: NeighbourList): NeighbourList {
+  query(x: number, y: number, radius: number, out: NeighbourList<U>): NeighbourList<U> {
     out.clear();
     for (const p of PLANES) this.queryPlane(p, x, y, radius, out);
     return out;
   }
 
   /** The planes `unit` can attack (SMAClite's targetting mode), into `out` (cleared first). */
-  queryTargets(unit: Unit, radius: number, out: NeighbourList): void {
+  queryTargets(unit: Placed, radius: number, out: NeighbourList<U>): void {
     out.clear();
     for (const p of PLANES) if (unit.type.validTargets.has(p)) this.queryPlane(p, unit.x, unit.y, radius, out);
   }

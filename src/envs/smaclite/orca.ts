@@ -77,7 +77,7 @@ const dir: Vec = { x: 0, y: 0, is32: false };
  * Set unit.nextVx/nextVy from its preferred velocity, its neighbours and the
  * obstacles within its radius plus one second of travel (ground units).
  */
-export function avoidCollisions(unit: Unit, neighbours: NeighbourList, obstacles: readonly Obstacle[]): void {
+export function avoidCollisions(unit: Unit, neighbours: NeighbourList<Unit>, obstacles: readonly Obstacle[]): void {
   if ((unit.prefVx === 0 && unit.prefVy === 0) || unit.hp === 0) {
     unit.nextVx = unit.prefVx;
     unit.nextVy = unit.prefVy;

@@ -3,8 +3,7 @@
 // touching its blast and kills the baneling, and a colossus's laser line
 // drawn across the target. Each returns the reward the attack earned.
 
-import type { TickContext } from "./commands.ts";
-import { pointInsideCircle, type Unit } from "./unit.ts";
+import { pointInsideCircle, type TickContext, type Unit } from "./unit.ts";
 
 export function strike(origin: Unit, target: Unit, ctx: TickContext): number {
   const t = origin.type.targeter;

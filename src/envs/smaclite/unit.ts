@@ -3,9 +3,12 @@
 // healing), in SMAClite's order (env/units/unit.py). Positions are float32 in
 // SMAClite, so every move is rounded to float32 (Math.fround); hit points,
 // cooldowns and rewards are float64 there as here.
+//
+// A unit holds its order as a Command, whose contract is written here and
+// whose kinds are in commands.ts; the four files import in one direction:
+// neighbours.ts, then this file, then targeters.ts, then commands.ts.
 
-import type { Command } from "./commands.ts";
-import { NeighbourList } from "./neighbours.ts";
+import { type NeighbourFinder, NeighbourList } from "./neighbours.ts";
 import { type Faction, type Plane, type UnitType, planeIndex } from "./schema.ts";
 
 export const TICKS_PER_SECOND = 16;
@@ -56,8 +59,8 @@ export class Unit {
   /** Set when damage reached the unit this tick (for pictures). */
   hit = false;
   /** Attack-move candidates (unit, distance) gathered each tick. */
-  readonly potentialTargets = new NeighbourList();
-  readonly priorityTargets = new NeighbourList();
+  readonly potentialTargets = new NeighbourList<Unit>();
+  readonly priorityTargets = new NeighbourList<Unit>();
 
   constructor(
     readonly type: UnitType,
@@ -147,6 +150,23 @@ export class Unit {
     this.healingAvailable -= amount;
     target.hp += amount;
   }
+}
+
+/** What a unit's attack may search in a tick: the finder (enemies for fighters, allies for healers) and a scratch list. */
+export interface TickContext {
+  /** The finder a unit's attacks search (enemies for fighters, allies for healers). */
+  finder: NeighbourFinder<Unit>;
+  maxRadius: number;
+  /** Scratch list for the blast and beam queries. */
+  scratch: NeighbourList<Unit>;
+}
+
+/** What a unit has been told to do, played out in a tick's three phases (the kinds are in commands.ts). */
+export interface Command {
+  readonly kind: "noop" | "stop" | "move" | "attack" | "attackMove";
+  cleanUpTarget(unit: Unit): void;
+  prepareVelocity(unit: Unit): void;
+  execute(unit: Unit, ctx: TickContext): number;
 }
 
 /**

@@ -4,12 +4,12 @@
 // avoidance adjusts them all; then, in a freshly shuffled order, each unit
 // moves and acts; the dead are removed and the neighbour lists rebuilt.
 
-import { AttackMoveCommand, type TickContext } from "./commands.ts";
+import { AttackMoveCommand } from "./commands.ts";
 import { NeighbourFinder, NeighbourList } from "./neighbours.ts";
 import { obstaclesFromTerrain, type Obstacle } from "./obstacles.ts";
 import { avoidCollisions } from "./orca.ts";
 import type { Faction, GroupSpec, MapSpec, UnitType } from "./schema.ts";
-import { Unit } from "./unit.ts";
+import { type TickContext, Unit } from "./unit.ts";
 
 // SMAClite's constants (env/smaclite.py).
 export const REWARD_WIN = 200;
@@ -32,23 +32,23 @@ export class Battle {
   readonly enemies = new Map<number, Unit>();
   /** Live units by id. */
   readonly units = new Map<number, Unit>();
-  readonly allyFinder = new NeighbourFinder(this.allies);
-  readonly enemyFinder = new NeighbourFinder(this.enemies);
-  readonly allFinder = new NeighbourFinder(this.units);
+  readonly allyFinder = new NeighbourFinder<Unit>(this.allies);
+  readonly enemyFinder = new NeighbourFinder<Unit>(this.enemies);
+  readonly allFinder = new NeighbourFinder<Unit>(this.units);
   readonly obstacles: readonly Obstacle[];
   readonly maxRadius: number;
   /** Every enemy's hp and shield, a kill bonus each, and the win bonus: the reward scale. */
   maxReward = 0;
   private readonly shuffled: Unit[] = [];
-  private readonly near = new NeighbourList();
+  private readonly near = new NeighbourList<Unit>();
   private readonly toEnemies: TickContext;
   private readonly toAllies: TickContext;
 
   constructor(readonly map: MapSpec) {
     this.obstacles = obstaclesFromTerrain(map.walkable, map.width, map.height);
     this.maxRadius = Math.max(...map.groups.flatMap((g) => g.units.map(([t]) => t.radius)));
-    this.toEnemies = { finder: this.enemyFinder, maxRadius: this.maxRadius, scratch: new NeighbourList() };
-    this.toAllies = { finder: this.allyFinder, maxRadius: this.maxRadius, scratch: new NeighbourList() };
+    this.toEnemies = { finder: this.enemyFinder, maxRadius: this.maxRadius, scratch: new NeighbourList<Unit>() };
+    this.toAllies = { finder: this.allyFinder, maxRadius: this.maxRadius, scratch: new NeighbourList<Unit>() };
   }
 
   reset(): void {

@@ -1,11 +1,11 @@
 // The maps: SMAClite's twelve (uoe-agents/smaclite, env/maps/smaclite_maps/*.json,
 // adapted there from SMAC's maps in the StarCraft II map editor) and two of
 // ours, SMAC's 3m and 8m, laid out as SMAClite lays out 10m_vs_11m. Each is
-// data in the schema a user's map file uses (schema.ts). `episode_limit` is
+// data in the schema a user's map file uses (file_format.ts). `episode_limit` is
 // SMAC's (oxwhirl/smac, env/starcraft2/maps/smac_maps.py, "limit"); SMAClite
 // itself has none. Group unit order is placement order, so it is kept.
 
-import type { MapFile } from "../schema.ts";
+import type { MapFile } from "../file_format.ts";
 
 const marines = (name: string, allies: number, enemies: number, limit: number, ours: boolean): MapFile => ({
   name, num_allied_units: allies, num_enemy_units: enemies,

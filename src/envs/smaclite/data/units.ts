@@ -3,7 +3,7 @@
 // StarCraft II Legacy of the Void unit statistics), typed in as data in the
 // schema a user's own unit file uses. "MELEE" as an attack range is 0.1.
 
-import type { UnitFile } from "../schema.ts";
+import type { UnitFile } from "../file_format.ts";
 
 export const STANDARD_UNITS: Readonly<Record<string, UnitFile>> = {
   ZERGLING: {

@@ -1,16 +1,12 @@
-// The WebAssembly SIMD matmul backend: the kernels of scripts/build-wasm.ts
-// behind the exact signatures of src/tensor/matmul.ts (C += A·B over
-// row-major Float32Array, offsets in elements).
-//
-// The kernels see only their own linear memory, so each call copies A's, B's
-// and C's regions in (C too: the kernels accumulate), runs, and copies C's
-// region back. Copies are TypedArray.set (memcpy); measured in bench/wasm.ts,
-// they cost about a tenth of the product at the smallest hot shape (96×26→64)
-// and less above it. Nothing is cached between calls: weights change on every
-// optimizer step, and a stale B would be a silent wrong answer.
+// The WebAssembly module of the wasm backend: the kernels of
+// scripts/build-wasm.ts, compiled once, and the linear memory every call
+// copies its operands into (the kernels see only that memory). Nothing is
+// cached between calls: weights change on every optimizer step, and a stale
+// operand would be a silent wrong answer.
 //
 // The module is compiled synchronously on first use, not at import, so an
-// engine without WebAssembly SIMD (or with QMIX_BACKEND=js) pays nothing.
+// engine without WebAssembly SIMD (or a run with QMIX_BACKEND=js, which never
+// asks for it) pays nothing.
 //
 // Two builds of the same kernels ship: one with core SIMD only, and one whose
 // matmul multiply-adds are relaxed SIMD's f32x4.relaxed_madd (one fused
@@ -70,14 +66,11 @@ const SIMD_PROBE = Uint8Array.of(
 );
 
 const PAGE = 65536;
-/** Bytes after B, C and the scratch: a row's last columns load a whole f32x4 past the row. */
-const SLACK = 16;
 
 interface Engine { readonly ex: WasmKernelExports; heap: Float32Array }
 
 let engine: Engine | null | undefined; // undefined: not tried yet; null: unavailable
 let status = "not loaded yet";
-let enabled = true;
 let fused = false;
 
 function fromEnv(key: string): string {
@@ -115,43 +108,28 @@ function compile(): Engine | null {
 
 function load(): Engine | null {
   if (engine !== undefined) return engine;
-  const choice = fromEnv("QMIX_BACKEND");
-  if (choice !== "" && choice !== "js" && choice !== "wasm") {
-    throw new Error(`QMIX_BACKEND=${JSON.stringify(choice)} is not a backend; allowed: "js", "wasm" (or unset: wasm when available)`);
-  }
   const fma = fromEnv("QMIX_WASM_FMA");
   if (fma !== "" && fma !== "0" && fma !== "1") {
     throw new Error(`QMIX_WASM_FMA=${JSON.stringify(fma)} is not a switch; allowed: "0" (core SIMD kernels), "1" or unset (the fused kernels where the runtime validates them)`);
   }
-  if (choice === "js") {
-    status = "disabled by QMIX_BACKEND=js";
-    engine = null;
-    return null;
-  }
   engine = compile();
-  if (engine === null && choice === "wasm") throw new Error(`QMIX_BACKEND=wasm, but the wasm backend is ${status}`);
   return engine;
 }
 
-/** True when the SIMD kernels compiled and are enabled. Loads them on the first call. */
+/** True when the SIMD kernels compiled. Loads them on the first call. */
 export function wasmAvailable(): boolean {
-  return enabled && load() !== null;
+  return load() !== null;
 }
 
-/** Why the backend is or is not available, for logs and error messages. */
+/** Why the module is or is not available, for logs and error messages. */
 export function wasmStatus(): string {
   if (engine === undefined) { try { load(); } catch (err) { return err instanceof Error ? err.message : String(err); } }
-  return enabled ? status : `disabled by setWasmEnabled(false) (${status})`;
+  return status;
 }
 
 /** True when the kernels in use are the relaxed-SIMD build (fused multiply-adds). Loads them on the first call. */
 export function wasmFused(): boolean {
   return wasmAvailable() && fused;
-}
-
-/** Turns the backend off (or back on) at run time, e.g. to compare against the JS kernels. */
-export function setWasmEnabled(on: boolean): void {
-  enabled = on;
 }
 
 /** The raw kernels and their memory, for benchmarks that time the kernels without the copies. */
@@ -160,7 +138,7 @@ export function wasmKernelExports(): WasmKernelExports | null {
 }
 
 function need(op: string): Engine {
-  const e = enabled ? load() : null;
+  const e = load();
   if (e === null) throw new Error(`${op}: the wasm backend is ${wasmStatus()}; check wasmAvailable() before calling`);
   return e;
 }
@@ -182,73 +160,13 @@ function reserve(e: Engine, bytes: number, op: string): Float32Array {
   return e.heap;
 }
 
-const align16 = (x: number): number => (x + 15) & ~15;
-
 /**
  * The kernels and a view of their memory grown to at least `bytes` bytes, for
- * callers that lay out their own operands (src/tensor/wasm/gru.ts). The view
- * is valid until the next call into this module.
+ * callers that lay out their own operands (matmul.ts, linear.ts, gru.ts). The
+ * view is valid until the next call into this module.
  */
 export function wasmWorkspace(bytes: number, op: string): { readonly ex: WasmKernelExports; readonly heap: Float32Array } {
   if (bytes > 2 ** 32) throw new RangeError(`${op}: needs ${bytes} bytes of wasm memory, beyond wasm32's 4 GiB`);
   const e = need(op);
   return { ex: e.ex, heap: reserve(e, bytes, op) };
-}
-
-function region(X: Float32Array, off: number, len: number, what: string, op: string): Float32Array {
-  if (!(off >= 0 && off + len <= X.length)) {
-    throw new RangeError(`${op}: ${what} needs elements [${off}, ${off + len}) but has length ${X.length}`);
-  }
-  return off === 0 && len === X.length ? X : X.subarray(off, off + len);
-}
-
-type Layout = "NN" | "NT" | "TN";
-
-function run(
-  layout: Layout, A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number,
-  aOff: number, bOff: number, cOff: number,
-): void {
-  // Also rejects negative and NaN sizes, which the JS kernels treat as empty.
-  if (!(m > 0 && k > 0 && n > 0)) return;
-  const op = `wasmMatmul${layout}`;
-  const e = need(op);
-  const a = region(A, aOff, m * k, `A [${layout === "TN" ? `${k}×${m}` : `${m}×${k}`}] at offset ${aOff}`, op);
-  const b = region(B, bOff, k * n, `B [${layout === "NT" ? `${n}×${k}` : `${k}×${n}`}] at offset ${bOff}`, op);
-  const c = region(C, cOff, m * n, `C [${m}×${n}] at offset ${cOff}`, op);
-  // Layout in wasm memory: A | B + slack | C + slack | (NT) scratch + slack, each 16-byte aligned.
-  const aP = 0, bP = align16(aP + 4 * m * k), cP = align16(bP + 4 * k * n + SLACK), tP = align16(cP + 4 * m * n + SLACK);
-  const end = layout === "NT" ? tP + 4 * k * n + SLACK : tP;
-  if (end > 2 ** 32) throw new RangeError(`${op}: ${m}×${k}×${n} needs ${end} bytes, beyond wasm32's 4 GiB`);
-  const heap = reserve(e, end, op);
-  heap.set(a, aP >>> 2);
-  heap.set(b, bP >>> 2);
-  heap.set(c, cP >>> 2);
-  if (layout === "NN") e.ex.nn(aP, bP, cP, m, k, n);
-  else if (layout === "TN") e.ex.tn(aP, bP, cP, m, k, n);
-  else e.ex.nt(aP, bP, cP, m, k, n, tP);
-  C.set(heap.subarray(cP >>> 2, (cP >>> 2) + m * n), cOff);
-}
-
-/** C[m,n] += A[m,k] · B[k,n]; same contract as matmulNN. */
-export function wasmMatmulNN(
-  A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number,
-  aOff = 0, bOff = 0, cOff = 0,
-): void {
-  run("NN", A, B, C, m, k, n, aOff, bOff, cOff);
-}
-
-/** C[m,n] += A[m,k] · B[n,k]ᵀ; same contract as matmulNT. */
-export function wasmMatmulNT(
-  A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number,
-  aOff = 0, bOff = 0, cOff = 0,
-): void {
-  run("NT", A, B, C, m, k, n, aOff, bOff, cOff);
-}
-
-/** C[m,n] += A[k,m]ᵀ · B[k,n]; same contract as matmulTN. */
-export function wasmMatmulTN(
-  A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number,
-  aOff = 0, bOff = 0, cOff = 0,
-): void {
-  run("TN", A, B, C, m, k, n, aOff, bOff, cOff);
 }

@@ -5,12 +5,9 @@
 // here the E columns of a row run as f32x4 vectors. Kernels and ABI:
 // scripts/build-wasm.ts (mix_fwd, mix_bwd).
 
-import { wasmWorkspace } from "./backend.ts";
+import type { MixGrads, MixSizes } from "../../backend.ts";
 import { Layout, expectLength } from "./gru.ts";
-import type { GradSlot } from "./gru_layer.ts";
-
-/** Sizes: R rows, n agents, E mixing units (a multiple of 4). */
-export interface MixSizes { R: number; n: number; E: number }
+import { wasmWorkspace } from "./module.ts";
 
 function check(op: string, s: MixSizes, arrays: Array<[Float32Array, number, string]>): void {
   if (s.E % 4 !== 0) throw new RangeError(`${op}: the embed size E = ${s.E} must be a multiple of 4 (whole f32x4 vectors)`);
@@ -35,8 +32,6 @@ export function wasmMixForward(
   hid.set(heap.subarray(hP >>> 2, (hP >>> 2) + R * E));
   out.set(heap.subarray(oP >>> 2, (oP >>> 2) + R));
 }
-
-export interface MixGrads { dq: GradSlot; dw1: GradSlot; db1: GradSlot; dwf: GradSlot; dv: GradSlot }
 
 /** The backward of wasmMixForward for upstream g [R], given its inputs and hid; adds into the wanted gradients. */
 export function wasmMixBackward(

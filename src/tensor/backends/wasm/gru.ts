@@ -9,22 +9,11 @@
 // rounds once): σ within 2.5 ulp, tanh within 1.5 ulp, saturating exactly to
 // 0, 1 and ±1 (test/tensor/wasm_gru.test.ts).
 
-import { type WasmKernelExports, wasmAvailable, wasmWorkspace } from "./backend.ts";
+import type { GruGates, GruGrads } from "../../backend.ts";
+import { type WasmKernelExports, wasmWorkspace } from "./module.ts";
 
 /** Bytes after every region: a row's last 1–3 columns are loaded (and some rows stored) as a whole f32x4. */
 const SLACK = 16;
-
-let fused = true;
-
-/** True when gruSequence may run in WebAssembly: the backend is available and the fused path not switched off. */
-export function wasmGruAvailable(): boolean {
-  return fused && wasmAvailable();
-}
-
-/** Switches the fused GRU off (or back on) at run time, leaving the matmul backend alone; for benchmarks. */
-export function setWasmGruEnabled(on: boolean): void {
-  fused = on;
-}
 
 /** Byte offsets of consecutive regions in wasm memory, each 16-byte aligned and followed by SLACK bytes. */
 export class Layout {
@@ -39,14 +28,6 @@ export class Layout {
 /** Throws a RangeError naming `what` and `op` unless x has exactly `want` elements. */
 export function expectLength(x: Float32Array, want: number, what: string, op: string): void {
   if (x.length !== want) throw new RangeError(`${op}: ${what} has ${x.length} elements, expected ${want}`);
-}
-
-/** Saved for the backward, each [T, R, H]: gates r, z, n and ghn = W_hn h + b_hn. */
-export interface GruGates {
-  readonly r: Float32Array;
-  readonly z: Float32Array;
-  readonly n: Float32Array;
-  readonly ghn: Float32Array;
 }
 
 /**
@@ -106,20 +87,6 @@ export function runRecurrence(
   const out = (at: number, into: Float32Array) => into.set(heap.subarray(at >>> 2, (at >>> 2) + TRH));
   out(p.hP + 4 * RH, hs);
   if (gates) { out(p.rP, gates.r); out(p.zP, gates.z); out(p.nP, gates.n); out(p.ghnP, gates.ghn); }
-}
-
-/** Gradient buffers the backward adds into; null where not wanted. */
-export interface GruGrads {
-  /** [T,R,3H]. */
-  readonly dgi: Float32Array | null;
-  /** Whether dgi is all zeros (a buffer just created), so it need not be copied in. */
-  readonly dgiFresh: boolean;
-  /** [R,H]. */
-  readonly dh0: Float32Array | null;
-  /** [3H,H]. */
-  readonly dW: Float32Array | null;
-  /** [3H]. */
-  readonly db: Float32Array | null;
 }
 
 /**

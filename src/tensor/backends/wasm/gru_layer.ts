@@ -6,12 +6,10 @@
 // cross into JS: against linear + gruSequence that saves four copies of
 // them and two allocations per update. Kernels and ABI: scripts/build-wasm.ts.
 
-import { wasmWorkspace } from "./backend.ts";
-import { type GruGates, Layout, checkRecurrence, expectLength, runRecurrence, takeRecurrence } from "./gru.ts";
+import type { GradSlot, GruGates, GruLayerGrads, GruLayerSizes } from "../../backend.ts";
+import { Layout, checkRecurrence, expectLength, runRecurrence, takeRecurrence } from "./gru.ts";
 import { fillRows } from "./linear.ts";
-
-/** Sizes: T steps, R rows per step, I inputs, H hidden. */
-export interface GruLayerSizes { T: number; R: number; I: number; H: number }
+import { wasmWorkspace } from "./module.ts";
 
 /** hs [T,R,H] from x [T,R,I], weight_ih [3H,I], bias_ih [3H], h0 [R,H], weight_hh [3H,H], bias_hh [3H]; fills gates when given. */
 export function wasmGruLayerForward(
@@ -36,13 +34,6 @@ export function wasmGruLayerForward(
     ex.nt(xP, wihP, giP, TR, I, H3, tP);
   }
   runRecurrence(ex, heap, giP, p, h0, Whh, bhh, T, R, H, hs, gates);
-}
-
-/** A gradient to add into (null: not wanted); `fresh` when it is all zeros, so it is not copied in. */
-export interface GradSlot { readonly into: Float32Array | null; readonly fresh: boolean }
-
-export interface GruLayerGrads {
-  dx: GradSlot; dWih: GradSlot; dbih: GradSlot; dh0: GradSlot; dWhh: GradSlot; dbhh: GradSlot;
 }
 
 /** The backward of wasmGruLayerForward for upstream G [T,R,H], given its inputs, hs and saved gates. */

@@ -11,9 +11,10 @@
 // gradient inside wasm: in JS each was a pass over [rows, out] costing about
 // what the product does.
 
-import { reluInto } from "../matmul.ts";
-import { wasmWorkspace } from "./backend.ts";
+import type { LinearGrads } from "../../backend.ts";
+import { reluInto } from "../js/matmul.ts";
 import { Layout, expectLength } from "./gru.ts";
+import { wasmWorkspace } from "./module.ts";
 
 /** Fills heap[at, at + rows·cols) with `row` repeated (doubling copies, memcpy speed). */
 export function fillRows(heap: Float32Array, at: number, row: Float32Array, rows: number): void {
@@ -55,16 +56,6 @@ export function wasmLinearForward(
   y.set(heap.subarray(yP >>> 2, (yP >>> 2) + m * n));
 }
 
-/** Gradients to accumulate into; `fresh` ones are known to be all zeros (not copied in). */
-export interface LinearGrads {
-  dx: Float32Array | null;
-  dW: Float32Array | null;
-  db: Float32Array | null;
-  dxFresh: boolean;
-  dWFresh: boolean;
-  dbFresh: boolean;
-}
-
 /**
  * For y = x Wᵀ + b with upstream g [m, n]: dx [m, k] += g W, dW [n, k] += gᵀ x,
  * db [n] += Σ_rows g. With `reluOut` (the output y of a fused ReLU) g is first
@@ -74,7 +65,7 @@ export function wasmLinearBackward(
   g: Float32Array, x: Float32Array, W: Float32Array, m: number, k: number, n: number, grads: LinearGrads,
   reluOut: Float32Array | null = null,
 ): void {
-  const op = "wasmLinearBackward", { dx, dW, db } = grads;
+  const op = "wasmLinearBackward", dx = grads.dx.into, dW = grads.dW.into, db = grads.db.into;
   expectLength(g, m * n, `the gradient [${m}, ${n}]`, op);
   if (reluOut) expectLength(reluOut, m * n, `the ReLU's output [${m}, ${n}]`, op);
   expectLength(x, m * k, `x [${m}, ${k}]`, op);
@@ -100,19 +91,19 @@ export function wasmLinearBackward(
   }
   if (dx && k > 0) {
     heap.set(W, wP >>> 2);
-    load(dxP, dx, grads.dxFresh);
+    load(dxP, dx, grads.dx.fresh);
     ex.nn(gP, wP, dxP, m, n, k);
     dx.set(heap.subarray(dxP >>> 2, (dxP >>> 2) + m * k));
   }
   if (dW && k > 0) {
     heap.set(x, xP >>> 2);
-    load(dwP, dW, grads.dWFresh);
+    load(dwP, dW, grads.dW.fresh);
     ex.tn(gP, xP, dwP, n, m, k);
     dW.set(heap.subarray(dwP >>> 2, (dwP >>> 2) + n * k));
   }
   if (db) {
     heap.fill(1, onesP >>> 2, (onesP >>> 2) + m);
-    load(dbP, db, grads.dbFresh);
+    load(dbP, db, grads.db.fresh);
     ex.tn(onesP, gP, dbP, 1, m, n);
     db.set(heap.subarray(dbP >>> 2, (dbP >>> 2) + n));
   }

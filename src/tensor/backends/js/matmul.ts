@@ -1,7 +1,8 @@
-// Matrix-multiply kernels over row-major Float32Array, the three layouts the
-// forward and backward passes need. All accumulate into C (C += ...), so a
-// backward can add into an existing gradient without a temporary; callers
-// zero C first for a plain product. Offsets let batched products reuse them.
+// The JS backend's matrix-multiply kernels over row-major Float32Array, the
+// three layouts the forward and backward passes need. All accumulate into C
+// (C += ...), so a backward can add into an existing gradient without a
+// temporary; callers zero C first for a plain product. Offsets let batched
+// products reuse them.
 //
 // Why they look like this (measured with bench/matmul.ts on Node 20, x64):
 // V8 does not vectorise, and every typed-array read costs ~9 instructions
@@ -14,8 +15,6 @@
 // not pay at these sizes. Leftover rows and columns take 1×4, 3×1 and 1×1
 // loops, so any m, k, n ≥ 0 works. Sums of k products are formed in double
 // and rounded once into C.
-
-import { wasmAvailable, wasmFused, wasmMatmulNN, wasmMatmulNT, wasmMatmulTN } from "./wasm/backend.ts";
 
 /**
  * C[m,n] += A[m,k] · B[k,n].
@@ -211,38 +210,6 @@ export function addRowVector(Y: Float32Array, b: Float32Array, rows: number, col
     const yi = i * cols;
     for (let j = 0; j < cols; j++) Y[yi + j]! += b[j]!;
   }
-}
-
-// ---- dispatch ----
-// WebAssembly SIMD kernels (src/tensor/wasm) run where the runtime supports
-// them; the plain kernels above are the fallback and handle tiny products,
-// where a call into WebAssembly (≈0.2 µs plus copies) costs more than it
-// saves (measured even at 8×8×8, bench/wasm.ts). QMIX_BACKEND=js forces the
-// fallback everywhere, so the whole suite runs under each backend.
-
-const WASM_MIN_WORK = 1024;
-
-/** C[m,n] += A[m,k] · B[k,n]. */
-export function matmulNN(A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number, aOff = 0, bOff = 0, cOff = 0): void {
-  if (m * k * n >= WASM_MIN_WORK && wasmAvailable()) wasmMatmulNN(A, B, C, m, k, n, aOff, bOff, cOff);
-  else jsMatmulNN(A, B, C, m, k, n, aOff, bOff, cOff);
-}
-
-/** C[m,n] += A[m,k] · B[n,k]ᵀ. */
-export function matmulNT(A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number, aOff = 0, bOff = 0, cOff = 0): void {
-  if (m * k * n >= WASM_MIN_WORK && wasmAvailable()) wasmMatmulNT(A, B, C, m, k, n, aOff, bOff, cOff);
-  else jsMatmulNT(A, B, C, m, k, n, aOff, bOff, cOff);
-}
-
-/** C[m,n] += A[k,m]ᵀ · B[k,n]. */
-export function matmulTN(A: Float32Array, B: Float32Array, C: Float32Array, m: number, k: number, n: number, aOff = 0, bOff = 0, cOff = 0): void {
-  if (m * k * n >= WASM_MIN_WORK && wasmAvailable()) wasmMatmulTN(A, B, C, m, k, n, aOff, bOff, cOff);
-  else jsMatmulTN(A, B, C, m, k, n, aOff, bOff, cOff);
-}
-
-/** Which kernels large products use: "wasm-simd-fma" (relaxed SIMD's fused multiply-add), "wasm-simd" or "js". */
-export function matmulBackend(): string {
-  return wasmAvailable() ? (wasmFused() ? "wasm-simd-fma" : "wasm-simd") : "js";
 }
 
 // ---- many tiny products ----
