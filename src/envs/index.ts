@@ -7,7 +7,8 @@ import { makeSimpleSpread } from "./simple_spread.ts";
 import { makeSmaclite, SMACLITE_MAP_NAMES, STANDARD_MAPS } from "./smaclite/index.ts";
 
 export type { Decisions, EnvFactory, EnvOptions, MultiAgentEnv, StepResult } from "./env.ts";
-export { listEnvs, makeEnv, registerEnv, unregisterEnv, type EnvInfo, type RegisterOptions } from "./registry.ts";
+export { listEnvs, makeEnv, registerEnv, unregisterEnv, UnknownEnvError, type EnvInfo, type RegisterOptions } from "./registry.ts";
+export { didYouMean, editDistance, suggest } from "./suggest.ts";
 export { checkOptions, intIn, numberIn, resolveAliases, seedOf, showValue, type OptionRule, type OptionRules } from "./options.ts";
 export { checkActions } from "./actions.ts";
 export { jointActions, namedState, type NamedState } from "./states.ts";

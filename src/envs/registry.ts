@@ -3,6 +3,16 @@
 // The built-ins are registered by ./index.ts.
 
 import type { EnvFactory, EnvOptions, MultiAgentEnv } from "./env.ts";
+import { didYouMean } from "./suggest.ts";
+
+/** makeEnv was given a name nobody registered; the message suggests the closest. */
+export class UnknownEnvError extends Error {
+  override name = "UnknownEnvError";
+  constructor(readonly envName: string, readonly known: string[]) {
+    const list = known.length > 0 ? known.join(", ") : "(none; import src/envs/index.ts to register the built-ins)";
+    super(`unknown environment ${JSON.stringify(envName)}.${didYouMean(envName, known)} Registered: ${list}`);
+  }
+}
 
 export interface EnvInfo {
   name: string;
@@ -47,9 +57,7 @@ export function listEnvs(): EnvInfo[] {
 export function makeEnv(name: string, options: EnvOptions & { seed?: number } = {}): MultiAgentEnv {
   const entry = registry.get(name);
   if (entry === undefined) {
-    const known = [...registry.keys()];
-    const list = known.length > 0 ? known.join(", ") : "(none; import src/envs/index.ts to register the built-ins)";
-    throw new Error(`makeEnv: unknown environment ${JSON.stringify(name)}; registered: ${list}`);
+    throw new UnknownEnvError(name, [...registry.keys()]);
   }
   const env = entry.factory(options);
   checkEnvShape(name, env);

@@ -3,12 +3,14 @@
 // everything it drives is the portable core.
 
 import "./wasm_features.ts";
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { listEnvs, makeEnv, wrapTimestep } from "../envs/index.ts";
+import { listEnvs, makeEnv, UnknownEnvError, wrapTimestep } from "../envs/index.ts";
+import { didYouMean } from "../envs/suggest.ts";
+import type { MultiAgentEnv } from "../envs/env.ts";
 import { readConfig, readTrainingStep } from "../train/checkpoint.ts";
-import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, parseAssignment, resolveConfig, type QMixConfig } from "../train/config.ts";
+import { ConfigError, configTable, DEFAULT_CONFIG, parseAssignment, resolveConfig, type QMixConfig } from "../train/config.ts";
 import { fileEnvName, parseConfigFile, xuanceLayer } from "../xuance/config_file.ts";
 import { DecentralisedPolicy } from "../qmix/policy.ts";
 import { ParallelRunner } from "../train/runner.ts";
@@ -21,56 +23,11 @@ import { renderEpisodeTerminal } from "./render_terminal.ts";
 import { envSlug, makeEnvWithProcess } from "./process_env.ts";
 import { sweepCommand } from "./sweep_cli.ts";
 import { RunFolderError, trainRunFolder } from "./train_run.ts";
+import { type Args, COMMANDS, commandHelp, mainHelp, parseArgs, UsageError } from "./cli_commands.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-const USAGE = `qmix — QMIX for cooperative multi-agent RL
-
-  qmix train --env NAME|process:COMMAND [--mixer qmix|vdn|none] [--seed N] [--steps N]
-             [--config FILE.json|FILE.yaml] [--set key=value ...] [--out DIR] [--resume] [--quiet]
-  qmix eval  --checkpoint FILE_OR_RUN_DIR [--episodes N] [--seed N] [--env NAME|process:COMMAND] [--render [--fps N]] [--json]
-  qmix envs
-
-Config keys (for --set and --config files): ${CONFIG_KEYS.join(", ")}
-A --config YAML file may also be in XuanCe's keys (learning_rate, running_steps, …); see docs/usage.md.
-`;
-
-class UsageError extends Error {
-  override name = "UsageError";
-}
-
-interface Args {
-  command: string;
-  flags: Map<string, string[]>;
-}
-
-const BOOLEAN_FLAGS = new Set(["resume", "render", "json", "quiet", "help"]);
-const VALUE_FLAGS: Record<string, string[]> = {
-  train: ["env", "mixer", "seed", "steps", "config", "set", "out"],
-  eval: ["checkpoint", "episodes", "seed", "env", "fps"],
-  envs: [],
-};
-
-function parseArgs(argv: string[]): Args {
-  const command = argv[0] ?? "help";
-  const flags = new Map<string, string[]>();
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith("--")) throw new UsageError(`unexpected argument "${a}"`);
-    const [name, inline] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (BOOLEAN_FLAGS.has(name)) {
-      flags.set(name, ["true"]);
-      continue;
-    }
-    if (!(VALUE_FLAGS[command] ?? []).includes(name)) {
-      throw new UsageError(`unknown option --${name} for "${command}"; allowed: ${[...(VALUE_FLAGS[command] ?? []), ...BOOLEAN_FLAGS].map((f) => `--${f}`).join(", ")}`);
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    flags.set(name, [...(flags.get(name) ?? []), value]);
-  }
-  return { command, flags };
-}
+/** The teams shipped in the package's models/ folder, for --checkpoint pretrained:NAME. */
+const MODELS = join(REPO, "models");
 
 function one(args: Args, name: string): string | undefined {
   const v = args.flags.get(name);
@@ -92,6 +49,7 @@ function intFlag(args: Args, name: string): number | undefined {
  */
 function buildConfig(args: Args): { config: QMixConfig; notes: string[] } {
   const path = one(args, "config");
+  if (path !== undefined && !(existsSync(path) && statSync(path).isFile())) throw new UsageError(`--config: no file at ${resolve(path)}`, "train");
   const file = path ? parseConfigFile(path, readTextFile(path)) : null;
   const sets = (args.flags.get("set") ?? []).map(parseAssignment);
   const setLayer = Object.fromEntries(sets);
@@ -127,12 +85,13 @@ async function train(args: Args): Promise<number> {
 
 function evaluate(args: Args): number {
   let path = one(args, "checkpoint");
-  if (!path) throw new UsageError("eval needs --checkpoint FILE_OR_RUN_DIR");
+  if (!path) throw new UsageError("eval needs --checkpoint FILE|DIR|pretrained:NAME", "eval");
+  if (path.startsWith("pretrained:")) path = pretrained(path.slice("pretrained:".length));
   if (existsSync(path) && statSync(path).isDirectory()) {
     const best = join(path, "best.safetensors");
     path = existsSync(best) ? best : join(path, "model.safetensors");
   }
-  if (!existsSync(path)) throw new UsageError(`--checkpoint: ${path} does not exist`);
+  if (!existsSync(path)) throw new UsageError(`--checkpoint: no file or run folder at ${resolve(path)}`, "eval");
   const bytes = new Uint8Array(readFileSync(path));
   const config = readConfig(bytes);
   const trainedAt = readTrainingStep(bytes);
@@ -148,7 +107,7 @@ function evaluate(args: Args): number {
   const sizes = (e: { nAgents: number; obsDim: number; nActions: number }) => `${e.nAgents} agents, obs ${e.obsDim}, ${e.nActions} actions`;
   if (env.nAgents !== spec.nAgents || env.obsDim !== spec.obsDim || env.nActions !== spec.nActions) {
     env.close?.();
-    throw new Error(`--env ${envName}: its sizes (${sizes(env)}) differ from those the team in ${path} was trained on (${sizes(spec)}, on ${config.env})`);
+    throw new UsageError(`--env ${envName}: its sizes (${sizes(env)}) differ from those the team in ${path} was trained on (${sizes(spec)}, on ${config.env})`);
   }
   if (args.flags.has("render")) renderEpisodeTerminal(env, policy, deriveSeed(seed, 9, 0), { bytes, config, fps: intFlag(args, "fps") });
   const runner = new ParallelRunner([env], policy);
@@ -167,17 +126,28 @@ function evaluate(args: Args): number {
     process.stdout.write(JSON.stringify({ return_mean: r.returnMean, return_std: r.returnStd, episodes: r.episodes, ...winRate, checkpoint: path, trained_steps: trainedAt, env: envName }) + "\n");
   } else {
     const w = r.battleWonMean === undefined ? "" : `, won ${(100 * r.battleWonMean).toFixed(1)}%`;
-    process.stdout.write(`${config.mixer} on ${envName}: greedy return ${r.returnMean.toFixed(3)} ± ${r.returnStd.toFixed(3)}${w} over ${r.episodes} episodes (${path}, trained ${trainedAt === null ? "for an unknown number of" : trainedAt.toLocaleString("en")} steps)\n`);
+    process.stdout.write(`${config.mixer} on ${envName}: greedy return ${r.returnMean.toFixed(3)} ± ${r.returnStd.toFixed(3)}${w} over ${r.episodes} episode${r.episodes === 1 ? "" : "s"} (${path}, trained ${trainedAt === null ? "for an unknown number of" : trainedAt.toLocaleString("en")} steps)\n`);
   }
   return 0;
 }
 
+/** An environment as training makes it: its preset's envArgs and time-step wrappers applied. */
+function trainingSizes(name: string): { bare: MultiAgentEnv; trained: MultiAgentEnv } {
+  const config = resolveConfig(...presetLayers(name), ["envs", { env: name }]);
+  const bare = makeEnv(name, config.envArgs);
+  return { bare, trained: wrapTimestep(bare, config) };
+}
+
 function envs(): number {
+  const size = (e: MultiAgentEnv) => `obs ${e.obsDim}, state ${e.stateDim}`;
   for (const { name, description } of listEnvs()) {
     let sizes = "";
     try {
-      const e = makeEnv(name, {});
-      sizes = `agents ${e.nAgents}, actions ${e.nActions}, obs ${e.obsDim}, state ${e.stateDim}, limit ${e.episodeLimit}`;
+      const { bare, trained } = trainingSizes(name);
+      const changed = trained.obsDim !== bare.obsDim || trained.stateDim !== bare.stateDim;
+      sizes = `agents ${bare.nAgents}, actions ${bare.nActions}, ${size(trained)}, limit ${bare.episodeLimit}`
+        + (changed ? ` (with its preset's t/limit clock; ${size(bare)} without)` : "");
+      bare.close?.();
     } catch {
       sizes = "sizes depend on its options";
     }
@@ -186,24 +156,55 @@ function envs(): number {
   return 0;
 }
 
+/** pretrained:NAME: models/NAME.safetensors in the package's own folder. */
+function pretrained(name: string): string {
+  const names = existsSync(MODELS) ? readdirSync(MODELS).filter((f) => f.endsWith(".safetensors")).map((f) => f.slice(0, -".safetensors".length)) : [];
+  if (!names.includes(name)) throw new UsageError(`--checkpoint pretrained:${name}: no such team in ${MODELS}.${didYouMean(name, names)} Shipped: ${names.join(", ") || "(none)"}`, "eval");
+  return join(MODELS, `${name}.safetensors`);
+}
+
+function config(args: Args): number {
+  const rows = configTable();
+  if (args.flags.has("json")) {
+    process.stdout.write(JSON.stringify(rows, null, 1) + "\n");
+    return 0;
+  }
+  const w = Math.max(...rows.map((r) => r.key.length));
+  process.stdout.write("Config keys, for --set KEY=VALUE and --config files (presets/ override some defaults per environment):\n\n");
+  for (const r of rows) {
+    process.stdout.write(`${r.key.padEnd(w)}  ${r.meaning}\n${"".padEnd(w)}  ${r.type}; default ${r.default}${r.source ? ` (${r.source})` : ""}\n`);
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  let command: string | undefined;
   try {
     // sweep and report parse their own arguments (src/node/sweep_cli.ts); their runs start this script again.
     if (argv[0] === "sweep" || argv[0] === "report") return await sweepCommand(argv, [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url)]);
     const args = parseArgs(argv);
-    if (args.flags.has("help") || args.command === "help" || args.command === "--help") {
-      process.stdout.write(USAGE);
+    command = args.command;
+    if (args.command === "help") {
+      const about = args.positional[0];
+      process.stdout.write(about !== undefined && Object.hasOwn(COMMANDS, about) ? commandHelp(about) : mainHelp());
+      return 0;
+    }
+    if (args.flags.has("help")) {
+      process.stdout.write(commandHelp(args.command));
       return 0;
     }
     switch (args.command) {
       case "train": return await train(args);
       case "eval": return evaluate(args);
       case "envs": return envs();
-      default: throw new UsageError(`unknown command "${args.command}"`);
+      case "config": return config(args);
+      default: throw new UsageError(`command "${args.command}" is listed but not implemented`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof RunFolderError) {
-      process.stderr.write(`qmix: ${err.message}\n\n${err instanceof UsageError ? USAGE : ""}`);
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof RunFolderError || err instanceof UnknownEnvError) {
+      const cmd = (err instanceof UsageError ? err.command : undefined) ?? command;
+      const hint = err instanceof UsageError ? (cmd && cmd !== "help" ? `(qmix ${cmd} --help lists its options)` : "(qmix --help lists the commands)") : "";
+      process.stderr.write(`qmix: ${err.message}\n${hint ? hint + "\n" : ""}`);
       return 2;
     }
     process.stderr.write(`qmix: ${(err as Error).message}\n`);
@@ -212,6 +213,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // npm links bins as symlinks: compare real paths so the installed `qmix` runs too.
+// `qmix config | head` closes the pipe early: stop quietly, as other commands do.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -1,10 +1,11 @@
 // Training into a run folder, as `qmix train` does and the Node getRunner
 // reuses: config.json, metrics.jsonl, model.safetensors with its replay
 // buffer, best.safetensors, curve.svg (and qtot.json for the matrix games),
-// the progress line on a terminal, Ctrl-C saving a checkpoint, and a
-// train.lock so two processes never train into one folder.
+// the progress line on a terminal, Ctrl-C, SIGTERM and SIGHUP (and the
+// parent process going away) saving a checkpoint, and a train.lock so two
+// processes never train into one folder.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { matrixGameStates, MatrixGameEnv, twoStepStates, type NamedState } from "../envs/index.ts";
 import type { MultiAgentEnv } from "../envs/env.ts";
@@ -35,6 +36,18 @@ export interface TrainRunOptions {
   /** Lines printed after the header (how a XuanCe config was read, say). */
   notes?: string[];
   onEvaluate?(r: EvalResult, improved: boolean): void;
+  /** Called as training goes (about every 100 ms at most): steps done, the budget, steps per second, the last evaluation. */
+  onProgress?(p: TrainProgress): void;
+  /** How errors name the options: the command line's flags, or the API's words. [the flags] */
+  words?: { resume: string; out: string };
+}
+
+export interface TrainProgress {
+  tEnv: number;
+  tMax: number;
+  stepsPerSec: number;
+  epsilon: number;
+  lastTest: EvalResult | null;
 }
 
 export interface TrainRunResult {
@@ -48,10 +61,19 @@ export interface TrainRunResult {
 
 /** Trains `config` into the folder `out`, holding its train.lock throughout. */
 export async function trainRunFolder(out: string, config: QMixConfig, opts: TrainRunOptions = {}): Promise<TrainRunResult> {
+  const created = !existsSync(out);
   ensureDir(out);
   const release = lockRunDir(out);
   try {
     return await trainIn(out, config, opts);
+  } catch (err) {
+    // A run that failed before its first checkpoint (an unknown environment,
+    // a bad option) leaves no folder behind if it made the folder.
+    if (created) {
+      release();
+      if (!existsSync(join(out, MODEL_FILE)) && readdirSync(out).every((f) => ["config.json", "metrics.jsonl"].includes(f))) rmSync(out, { recursive: true, force: true });
+    }
+    throw err;
   } finally {
     release();
   }
@@ -81,7 +103,8 @@ async function trainIn(out: string, config: QMixConfig, opts: TrainRunOptions): 
     // The stored run's config wins; only the step budget may be extended.
     config = { ...stored, tMax: opts.steps ?? stored.tMax };
   } else if (existsSync(modelPath)) {
-    throw new RunFolderError(`${out} already holds a run (model.safetensors); use --resume to continue it or --out to start another`);
+    const w = opts.words ?? { resume: "--resume", out: "--out" };
+    throw new RunFolderError(`${out} already holds a run (model.safetensors); use ${w.resume} to continue it or ${w.out} to start another`);
   }
   const trainer = new Trainer(config, makeEnvWithProcess, { gradientHelpers: workerGradientHelpers });
   let start: LoopCounters | undefined;
@@ -99,16 +122,28 @@ async function trainIn(out: string, config: QMixConfig, opts: TrainRunOptions): 
   log(`qmix-ts: writing to ${out}`);
   for (const n of opts.notes ?? []) log(`qmix-ts: ${n}`);
 
+  // Ctrl-C, SIGTERM (timeout, kill, npm run passing one on) and SIGHUP (a
+  // closed terminal or SSH session) all stop the loop at its next slice, and
+  // a checkpoint is saved below. A parent that goes away without a signal
+  // reaching us (npm killed by SIGHUP does not pass it on) counts as a
+  // hang-up: the parent process id changes.
   let stop = false, signal = "";
-  const onSignal = (s: string) => () => { stop = true; signal = s; };
-  const sigint = onSignal("SIGINT"), sigterm = onSignal("SIGTERM");
-  process.on("SIGINT", sigint);
-  process.on("SIGTERM", sigterm);
+  const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  const handlers = SIGNALS.map((s) => [s, () => { stop = true; signal ||= s; }] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  const parent = process.ppid;
+  const orphaned = () => {
+    if (!stop && process.ppid !== parent) { stop = true; signal = "its parent process exiting"; }
+    return stop;
+  };
   const progress = new Progress(config.tMax, !quiet && Boolean(process.stderr.isTTY));
   let lastEval: EvalResult | null = null;
   let lastTest: number | undefined, lastLoss: number | undefined, lastWon: number | undefined;
   const t0 = Date.now();
 
+  const title = `${config.mixer} on ${config.env}, seed ${config.seed}`;
+  // SMAClite scales a battle's reward so that a perfect one earns 20 (src/envs/smaclite/env.ts).
+  const maxReturn = config.env.startsWith("smaclite") ? 20 : undefined;
   const checkpoint = (loop: LoopCounters) => saveCheckpoint(out, encodeModel(trainer, loop), encodeBufferParts(trainer));
 
   let loop: LoopCounters;
@@ -118,10 +153,12 @@ async function trainIn(out: string, config: QMixConfig, opts: TrainRunOptions): 
     loop = await trainLoopAsync(trainer, {
       onMetrics: (m: Metrics) => {
         appendLine(metricsPath, JSON.stringify(m));
+        // The curve is redrawn at every evaluation, so a running or killed run has one.
+        if (m.test_return_mean !== undefined) writeCurve(metricsPath, join(out, "curve.svg"), title);
         if (m.loss !== undefined) lastLoss = m.loss;
         if (m.test_return_mean !== undefined && !progress.enabled) {
           const won = m.test_battle_won_mean === undefined ? "" : `  won ${(100 * m.test_battle_won_mean).toFixed(1)}%`;
-          log(`t_env ${m.t_env}  episode ${m.episode}  test return ${m.test_return_mean.toFixed(3)} ± ${m.test_return_std?.toFixed(3)}${won}  ε ${m.epsilon.toFixed(3)}  loss ${m.loss?.toFixed(4) ?? "-"}  ${m.steps_per_sec} steps/s`);
+          log(`t_env ${m.t_env}  episode ${m.episode}  test return ${m.test_return_mean.toFixed(3)} ± ${m.test_return_std?.toFixed(3)}${maxReturn === undefined ? "" : ` of ${maxReturn}`}${won}  ε ${m.epsilon.toFixed(3)}  loss ${m.loss?.toFixed(4) ?? "-"}  ${m.steps_per_sec} steps/s`);
         }
       },
       onEvaluate: (r, improved) => {
@@ -133,8 +170,12 @@ async function trainIn(out: string, config: QMixConfig, opts: TrainRunOptions): 
         if (improved && trainer.best) writeFileAtomic(join(out, "best.safetensors"), encodeWeights(trainer, trainer.best.weights, { test_return_mean: String(r.returnMean), t_env: String(trainer.tEnv), ...won }));
       },
       onCheckpoint: checkpoint,
-      onProgress: (e, _t, sps) => progress.update(e.tEnv, { "ε": e.epsilon, test: lastTest, ...(lastWon === undefined ? {} : { won: lastWon }), loss: lastLoss }, sps),
-      shouldStop: () => stop,
+      onProgress: (e, t, sps) => {
+        opts.onProgress?.({ tEnv: e.tEnv, tMax: config.tMax, stepsPerSec: sps, epsilon: e.epsilon, lastTest: t });
+        const test = lastTest === undefined ? undefined : maxReturn === undefined ? lastTest : `${lastTest.toFixed(2)} of ${maxReturn}`;
+        progress.update(e.tEnv, { "ε": e.epsilon, test, ...(lastWon === undefined ? {} : { won: `${(100 * lastWon).toFixed(1)}%` }), loss: lastLoss }, sps);
+      },
+      shouldStop: orphaned,
     }, start);
   } catch (err) {
     progress.done();
@@ -144,14 +185,13 @@ async function trainIn(out: string, config: QMixConfig, opts: TrainRunOptions): 
     }
     throw err;
   } finally {
-    process.off("SIGINT", sigint);
-    process.off("SIGTERM", sigterm);
+    for (const [s, h] of handlers) process.off(s, h);
     for (const e of [...trainer.envs, trainer.testEnv]) e.close?.();
     trainer.close();
   }
   progress.done();
   checkpoint(loop);
-  writeCurve(metricsPath, join(out, "curve.svg"), `${config.mixer} on ${config.env}, seed ${config.seed}`);
+  writeCurve(metricsPath, join(out, "curve.svg"), title);
   const states = namedStates(env0);
   if (states) {
     const tables = qtotTables(trainer.learner, states);
@@ -159,18 +199,21 @@ async function trainIn(out: string, config: QMixConfig, opts: TrainRunOptions): 
   }
   const secs = (Date.now() - t0) / 1000;
   const early = config.stopWinRate > 0 && (loop.goalStreak ?? 0) >= config.stopAfterTests;
-  const how = stop ? `stopped by ${signal}, checkpoint saved` : early ? `done early: ${config.stopAfterTests} greedy evaluations in a row won ≥ ${(100 * config.stopWinRate).toFixed(1)}% (stopWinRate)` : "done";
+  const how = stop ? `stopped by ${signal}, checkpoint saved (${(opts.words ?? { resume: "--resume" }).resume} continues)` : early ? `done early: ${config.stopAfterTests} greedy evaluations in a row won ≥ ${(100 * config.stopWinRate).toFixed(1)}% (stopWinRate)` : "done";
   log(`qmix-ts: ${how} at ${trainer.tEnv.toLocaleString("en")} steps in ${formatDuration(secs)}; best greedy return ${trainer.best?.returnMean.toFixed(3) ?? "-"} (at ${trainer.best?.tEnv ?? "-"} steps), last ${lastTest?.toFixed(3) ?? "-"}`);
   log(`qmix-ts: ${join(out, "metrics.jsonl")}, model.safetensors, best.safetensors, curve.svg${states ? ", qtot.json" : ""}`);
   return { code: stop ? 130 : 0, tEnv: trainer.tEnv, best: bestOf(trainer), lastTest: lastEval, stopped: stop };
 }
 
-function writeCurve(metricsPath: string, svgPath: string, title: string): void {
-  const pts: Array<[number, number]> = [];
+/** curve.svg from metrics.jsonl: the greedy return, and the win rate (right axis, per cent) where the environment reports one. */
+export function writeCurve(metricsPath: string, svgPath: string, title: string): void {
+  const pts: Array<[number, number]> = [], won: Array<[number, number]> = [];
   for (const line of readFileSync(metricsPath, "utf8").split("\n")) {
     if (!line.trim()) continue;
     const m = JSON.parse(line) as Metrics;
     if (m.test_return_mean !== undefined) pts.push([m.t_env, m.test_return_mean]);
+    if (m.test_battle_won_mean !== undefined) won.push([m.t_env, 100 * m.test_battle_won_mean]);
   }
-  writeFileAtomic(svgPath, curveSvg([{ label: "greedy test return", points: pts }], { title }));
+  const right = won.length ? { series: [{ label: "greedy win rate", points: won }], yLabel: "win rate (%)", yMin: 0, yMax: 100, format: (v: number) => `${v.toFixed(0)}%` } : undefined;
+  writeFileAtomic(svgPath, curveSvg([{ label: "greedy test return", points: pts }], { title, ...(right ? { right } : {}) }));
 }

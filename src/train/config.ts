@@ -1,8 +1,10 @@
 // One typed configuration with the defaults of pymarl's config/default.yaml
-// and config/algs/qmix.yaml. Every default
-// names its source. Overrides are checked: an unknown key or a bad value is
-// an error naming the key and what is allowed.
+// and config/algs/qmix.yaml. Every default names its source, in the doc
+// comments and in CONFIG_HELP, which `qmix config` prints. Overrides are
+// checked: an unknown key or a bad value is an error naming the key and what
+// is allowed.
 
+import { didYouMean } from "../envs/suggest.ts";
 import { AGENT_KINDS, type AgentKind } from "../qmix/agents.ts";
 
 export interface QMixConfig {
@@ -252,6 +254,79 @@ const RULES: Record<keyof QMixConfig, Rule> = {
 
 export const CONFIG_KEYS = Object.keys(RULES) as (keyof QMixConfig)[];
 
+/**
+ * What each key means and where its default comes from, one line each: the
+ * table `qmix config` prints beside the type (from RULES) and the default
+ * (from DEFAULT_CONFIG), so the three cannot drift apart. A key added to
+ * QMixConfig without a line here does not compile.
+ */
+export const CONFIG_HELP: Readonly<Record<keyof QMixConfig, { meaning: string; source: string }>> = {
+  env: { meaning: "registered environment name (qmix envs lists them)", source: "" },
+  envArgs: { meaning: "options passed to the environment factory (--set envArgs.NAME=VALUE sets one)", source: "" },
+  mixer: { meaning: "qmix, vdn, or none (independent Q-learning)", source: "pymarl qmix.yaml" },
+  agent: { meaning: "agent network: rnn (GRU), mlp, or mlp with a dueling head", source: "pymarl rnn_agent" },
+  rnnHiddenDim: { meaning: "agent hidden width", source: "pymarl default.yaml rnn_hidden_dim" },
+  obsLastAction: { meaning: "append the one-hot previous action to observations", source: "pymarl obs_last_action" },
+  obsAgentId: { meaning: "append the one-hot agent id to observations", source: "pymarl obs_agent_id" },
+  mixingEmbedDim: { meaning: "mixing network embedding width", source: "pymarl qmix.yaml mixing_embed_dim" },
+  hypernetEmbed: { meaning: "hypernetwork hidden width", source: "pymarl qmix.yaml hypernet_embed" },
+  hypernetLayers: { meaning: "hypernetwork layers (1 or 2)", source: "pymarl qmix.yaml hypernet_layers" },
+  gamma: { meaning: "discount factor", source: "pymarl default.yaml gamma" },
+  doubleQ: { meaning: "double Q-learning targets", source: "pymarl qmix.yaml double_q" },
+  gradNormClip: { meaning: "global gradient-norm clip", source: "pymarl default.yaml grad_norm_clip" },
+  optimizer: { meaning: "rmsprop or adam", source: "pymarl default.yaml (RMSprop)" },
+  lr: { meaning: "learning rate", source: "pymarl default.yaml lr" },
+  lrFinish: { meaning: "learning rate at the end of its linear decay (used when lrAnnealTime > 0)", source: "" },
+  lrAnnealTime: { meaning: "environment steps to decay the learning rate over (0 = constant)", source: "pymarl has no decay" },
+  optimAlpha: { meaning: "RMSprop smoothing constant alpha", source: "pymarl default.yaml optim_alpha" },
+  optimEps: { meaning: "RMSprop epsilon", source: "pymarl default.yaml optim_eps" },
+  targetUpdateInterval: { meaning: "hard target-network update period, in episodes", source: "pymarl default.yaml target_update_interval" },
+  targetTau: { meaning: "soft target update rate per update (0 = hard updates)", source: "" },
+  tdLambda: { meaning: "TD(lambda) (0 = one-step targets)", source: "pymarl2 uses 0.6" },
+  halfLoss: { meaning: "multiply the loss by 0.5", source: "" },
+  standardiseRewards: { meaning: "train on running-standardised rewards", source: "EPyMARL standardise_rewards" },
+  timeLimitTerminal: { meaning: "treat a time-limit end as terminal (no bootstrap there)", source: "pymarl bootstraps" },
+  stateTimestep: { meaning: "append t / episodeLimit to the state the mixer sees", source: "" },
+  obsTimestep: { meaning: "append t / episodeLimit to every observation", source: "" },
+  epsilonStart: { meaning: "epsilon-greedy exploration at the start", source: "pymarl qmix.yaml epsilon_start" },
+  epsilonFinish: { meaning: "epsilon-greedy exploration after the anneal", source: "pymarl qmix.yaml epsilon_finish" },
+  epsilonAnnealTime: { meaning: "environment steps to anneal epsilon over", source: "pymarl qmix.yaml epsilon_anneal_time" },
+  bufferSize: { meaning: "episodes the replay buffer holds", source: "pymarl default.yaml buffer_size" },
+  batchSize: { meaning: "episodes per update", source: "pymarl default.yaml batch_size" },
+  batchSizeRun: { meaning: "parallel environments stepped in lockstep", source: "pymarl batch_size_run" },
+  updatesPerBatch: { meaning: "gradient updates per collected batch of episodes", source: "pymarl" },
+  learningStarts: { meaning: "environment steps collected before the first update", source: "XuanCe start_training" },
+  learnerThreads: { meaning: "threads sharing each update (Node worker threads)", source: "" },
+  learnerChunks: { meaning: "shares each update's batch is taken in on one thread (less memory, less padding)", source: "" },
+  tMax: { meaning: "environment steps to train for (--steps)", source: "pymarl default.yaml t_max" },
+  testInterval: { meaning: "greedy evaluation period, in environment steps", source: "pymarl default.yaml test_interval" },
+  testNEpisode: { meaning: "episodes per greedy evaluation", source: "pymarl default.yaml test_nepisode" },
+  logInterval: { meaning: "metrics.jsonl period, in environment steps", source: "" },
+  saveInterval: { meaning: "checkpoint period, in environment steps (0 = only at the end)", source: "" },
+  seed: { meaning: "seed for networks, exploration, sampling and environments (--seed)", source: "" },
+};
+
+/**
+ * Other projects' names for our keys (XuanCe's config files, pymarl's
+ * YAML, snake_case spellings), for "did you mean" when one is used in a
+ * --set or an own-keys config file. Spellings that differ only in case or
+ * underscores (batch_size, buffer_size) are found without a line here.
+ */
+export const FOREIGN_KEYS: Readonly<Record<string, keyof QMixConfig>> = {
+  learning_rate: "lr", learningRate: "lr", t_max: "tMax", running_steps: "tMax", steps: "tMax",
+  start_greedy: "epsilonStart", end_greedy: "epsilonFinish", decay_step_greedy: "epsilonAnnealTime",
+  start_training: "learningStarts", sync_frequency: "targetUpdateInterval", grad_clip_norm: "gradNormClip",
+  eval_interval: "testInterval", test_episode: "testNEpisode", test_nepisode: "testNEpisode", parallels: "batchSizeRun",
+  hidden_dim_mixing_net: "mixingEmbedDim", hidden_dim_hyper_net: "hypernetEmbed", recurrent_hidden_size: "rnnHiddenDim",
+  save_model_interval: "saveInterval", env_args: "envArgs", env_name: "env", env_id: "env", optim: "optimizer",
+  epsilon: "epsilonStart", lambda: "tdLambda", discount: "gamma",
+};
+
+/** One row per key: name, type (the values it accepts), default, meaning, source. */
+export function configTable(): Array<{ key: keyof QMixConfig; type: string; default: string; meaning: string; source: string }> {
+  return CONFIG_KEYS.map((key) => ({ key, type: describe(RULES[key]), default: JSON.stringify(DEFAULT_CONFIG[key]), ...CONFIG_HELP[key] }));
+}
+
 function describe(rule: Rule): string {
   switch (rule.kind) {
     case "int": return `an integer in [${rule.min}, ${rule.max ?? "∞"}]`;
@@ -268,7 +343,7 @@ function check(key: string, value: unknown, source: string): unknown {
   // Own keys only: "toString" or "__proto__" must not find Object.prototype's.
   const rule = Object.hasOwn(RULES, key) ? RULES[key as keyof QMixConfig] : undefined;
   if (!rule) {
-    throw new ConfigError(`${source}: unknown config key "${key}"; allowed keys: ${CONFIG_KEYS.join(", ")}`);
+    throw new ConfigError(`${source}: unknown config key "${key}".${didYouMean(key, CONFIG_KEYS, FOREIGN_KEYS)} Allowed keys: ${CONFIG_KEYS.join(", ")} (qmix config explains each)`);
   }
   const bad = () => new ConfigError(`${source}: "${key}" must be ${describe(rule)}, got ${JSON.stringify(value) ?? String(value)}`);
   switch (rule.kind) {

@@ -14,7 +14,7 @@ describe("env registry", () => {
 
   it("an unknown name lists what is registered", () => {
     expect(() => makeEnv("simple_spread_v2")).toThrow(
-      /makeEnv: unknown environment "simple_spread_v2"; registered: .*two_step.*matrix_game.*nonmonotonic_3x3.*simple_spread_v3/,
+      /unknown environment "simple_spread_v2". Did you mean "simple_spread_v3"\? Registered: .*two_step.*matrix_game.*nonmonotonic_3x3.*simple_spread_v3/,
     );
   });
 

@@ -66,7 +66,7 @@ describe("qmix CLI", () => {
     expect(r1.stderr).toMatch(/"lr" must be a finite number in \[0, 10\], got -1/);
     const r2 = qmix("train", "--env", "two_step", "--set", "learning_rate=0.1", "--out", join(dir, "bad2"));
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/unknown config key "learning_rate"; allowed keys: env, /);
+    expect(r2.stderr).toMatch(/unknown config key "learning_rate". Did you mean "lr"\? Allowed keys: env, /);
     const r3 = qmix("train", "--env", "two_step", "--mixer", "qmixx", "--out", join(dir, "bad3"));
     expect(r3.stderr).toMatch(/"mixer" must be one of "qmix", "vdn", "none", got "qmixx"/);
     const r4 = qmix("train", "--env", "nope", "--out", join(dir, "bad4"));
@@ -92,10 +92,10 @@ describe("qmix CLI", () => {
     expect((JSON.parse(metadata.counters!) as { tEnv: number }).tEnv).toBeGreaterThan(0);
   });
 
-  it("envs lists the registered environments with their sizes", () => {
+  it("envs lists the registered environments with the sizes training uses, and the bare ones where the preset changes them", () => {
     const r = qmix("envs");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/simple_spread_v3\s+agents 3, actions 5, obs 18, state 54, limit 25/);
+    expect(r.stdout).toMatch(/simple_spread_v3\s+agents 3, actions 5, obs 19, state 57, limit 25 \(with its preset's t\/limit clock; obs 18, state 54 without\)/);
     expect(r.stdout).toMatch(/two_step\s+agents 2, actions 2, obs 4, state 4, limit 2/);
   });
 });
