@@ -2,15 +2,18 @@
 // install the tarball into an empty folder, and use it there — an ESM import
 // of "qmix-ts" that trains the two-step game to the optimal return 8, the
 // consumer's TypeScript check against the shipped .d.ts, and the installed
-// `qmix` command. The build runs in a temporary copy of the package inputs,
+// `qmix` command (its help, a shipped team by pretrained:NAME, a custom
+// environment through node --import, and SIGINT, SIGTERM and SIGHUP each
+// leaving a complete run folder before it returns). The build runs in a temporary copy of the package inputs,
 // so the repository's own dist/ (which the browser test serves) is never
 // rewritten under another test.
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { complete, started } from "../util/run_folder.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const work = mkdtempSync(join(tmpdir(), "qmix-pack-"));
@@ -30,7 +33,7 @@ let packed: PackResult;
 
 beforeAll(() => {
   mkdirSync(pkg);
-  for (const f of ["package.json", "tsconfig.json", "tsconfig.build.json", "README.md", "src", "presets", "scripts/build.ts"]) {
+  for (const f of ["package.json", "tsconfig.json", "tsconfig.build.json", "README.md", "LICENSE", "src", "presets", "models", "scripts/build.ts"]) {
     cpSync(join(ROOT, f), join(pkg, f), { recursive: true });
   }
   symlinkSync(join(ROOT, "node_modules"), join(pkg, "node_modules"), "dir");
@@ -44,11 +47,11 @@ beforeAll(() => {
 }, 120_000);
 
 describe("npm package", () => {
-  it("ships only dist/, presets/, README and package.json", () => {
+  it("ships only dist/, presets/, models/, LICENSE, README and package.json", () => {
     const tops = new Set(packed.files.map((f) => f.path.split("/")[0]));
-    expect([...tops].sort()).toEqual(["README.md", "dist", "package.json", "presets"]);
+    expect([...tops].sort()).toEqual(["LICENSE", "README.md", "dist", "models", "package.json", "presets"]);
     const paths = packed.files.map((f) => f.path);
-    for (const p of ["dist/index.js", "dist/index.d.ts", "dist/node/cli.js", "dist/bin/qmix.js", "presets/two_step.json"]) expect(paths).toContain(p);
+    for (const p of ["dist/index.js", "dist/index.d.ts", "dist/node/cli.js", "dist/bin/qmix.js", "presets/two_step.json", "models/simple_spread_v3-qmix.safetensors", "models/smaclite_2s3z-qmix.safetensors"]) expect(paths).toContain(p);
     expect(paths.filter((p) => p.endsWith(".ts") && !p.endsWith(".d.ts"))).toEqual([]);
   });
 
@@ -127,4 +130,47 @@ export { m, code };
     expect(p.status, p.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(app, "run2", "config.json"), "utf8"))).toMatchObject({ learnerThreads: 2, tMax: 1200 });
   });
+
+  it("evaluates a shipped team by pretrained:NAME from the installed package, and explains its options", () => {
+    const bin = join(app, "node_modules", ".bin", "qmix");
+    const e = spawnSync(bin, ["eval", "--checkpoint", "pretrained:smaclite_2s3z-qmix", "--episodes", "1", "--json"], { cwd: app, encoding: "utf8", timeout: 60_000 });
+    expect(e.status, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout)).toMatchObject({ env: "smaclite/2s3z", episodes: 1, win_rate: 1 });
+    const h = spawnSync(bin, ["train", "--help"], { cwd: app, encoding: "utf8" });
+    expect(h.stdout).toMatch(/^ {2}--steps N +.*\[default: /m);
+  });
+
+  it("trains a custom environment through the CLI: node --import ./my_env.js …/qmix.js train --env mine", () => {
+    // The route docs/usage.md describes: the file registers the environment in
+    // the package's registry, which the CLI then finds by name.
+    writeFileSync(join(app, "my_env.js"), `
+import { registerEnv } from "qmix-ts";
+class Agree {
+  name = "mine"; nAgents = 2; nActions = 2; obsDim = 1; stateDim = 1; episodeLimit = 1;
+  reset() {}
+  getObs() { return new Float32Array(2); }
+  getState() { return new Float32Array(1); }
+  getAvailActions() { return new Uint8Array([1, 1, 1, 1]); }
+  step(a) { return { reward: a[0] === a[1] ? 1 : 0, terminated: true, truncated: false }; }
+}
+registerEnv("mine", () => new Agree(), { description: "two agents paid for agreeing" });
+`);
+    const r = spawnSync(process.execPath, ["--import", "./my_env.js", join("node_modules", "qmix-ts", "dist", "bin", "qmix.js"), "train", "--env", "mine", "--steps", "300", "--out", "mine", "--quiet"], { cwd: app, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(app, "mine", "config.json"), "utf8"))).toMatchObject({ env: "mine", tMax: 300 });
+    const l = spawnSync(process.execPath, ["--import", "./my_env.js", join("node_modules", "qmix-ts", "dist", "bin", "qmix.js"), "envs"], { cwd: app, encoding: "utf8" });
+    expect(l.stdout).toMatch(/^mine\s+agents 2, actions 2, obs 1, state 1, limit 1/m);
+  });
+
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    it(`${signal} to the installed qmix: it returns after saving a complete run folder, exit 130`, async () => {
+      const out = join(app, `stop-${signal}`);
+      const child = spawn(join(app, "node_modules", ".bin", "qmix"), ["train", "--env", "two_step", "--steps", "100000000", "--quiet", "--out", out], { cwd: app, stdio: "ignore" });
+      await started(out);
+      child.kill(signal);
+      const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+      expect(complete(out)).toEqual([]);
+      expect(code).toBe(130);
+    });
+  }
 });
