@@ -68,6 +68,9 @@ export function renderSpreadText(f: SpreadFrame, decisions?: Decisions): string 
     lines.push(`agent ${i}    (${fmt(f.agentPos[2 * i]!)}, ${fmt(f.agentPos[2 * i + 1]!)})${choice}`);
   }
   for (let l = 0; l < f.nLandmarks; l++) lines.push(`landmark ${l} (${fmt(f.landmarkPos[2 * l]!)}, ${fmt(f.landmarkPos[2 * l + 1]!)})`);
+  // PettingZoo's integrate_state moves an agent by its velocity before the
+  // step's force changes it, and velocities start at zero.
+  if (f.t === 1) lines.push("(agents are where they were at t=0: PettingZoo moves them by the velocity before the first action's push, which starts at zero)");
   return lines.join("\n");
 }
 

@@ -42,7 +42,10 @@ export class NodeRunner extends Runner {
 
   protected override async train(): Promise<RunSummary> {
     const notes = this.resolved.xuance ? [`read ${this.options.configPath} as a XuanCe config`, ...this.notes, ...this.ignored.map((i) => `ignored ${i.key}: ${i.reason}`)] : [];
-    const r = await trainRunFolder(this.out, this.config, { quiet: this.nodeOptions.quiet, notes });
+    const r = await trainRunFolder(this.out, this.config, {
+      quiet: this.nodeOptions.quiet, notes, ...(this.options.hooks ? { hooks: this.options.hooks } : {}),
+      words: { resume: "the command line's qmix train --resume", out: "overrides: { out: \"another/folder\" }" },
+    });
     if (r.code === 1) throw new Error(`training stopped at ${r.tEnv} steps: a loss or gradient was not finite; the last good checkpoint in ${this.out} is kept`);
     return { tEnv: r.tEnv, best: r.best, final: r.lastTest, stopped: r.stopped };
   }

@@ -13,7 +13,7 @@ import { encodeBufferParts, encodeModel, encodeWeights, readConfig, restore, typ
 import type { QMixConfig } from "../train/config.ts";
 import { curveSvg } from "../train/curve.ts";
 import { NonFiniteError } from "../qmix/learner.ts";
-import { trainLoopAsync, type Metrics } from "../train/loop.ts";
+import { trainLoopAsync, type LoopHooks, type Metrics } from "../train/loop.ts";
 import { qtotTables } from "../train/qtot_table.ts";
 import { Trainer, type EvalResult } from "../train/trainer.ts";
 import { MODEL_FILE, appendLine, ensureDir, filterJsonLines, loadCheckpoint, lockRunDir, saveCheckpoint, writeFileAtomic } from "./files.ts";
@@ -36,18 +36,10 @@ export interface TrainRunOptions {
   /** Lines printed after the header (how a XuanCe config was read, say). */
   notes?: string[];
   onEvaluate?(r: EvalResult, improved: boolean): void;
-  /** Called as training goes (about every 100 ms at most): steps done, the budget, steps per second, the last evaluation. */
-  onProgress?(p: TrainProgress): void;
+  /** The caller's hooks, called after the run folder's own: each metrics line, evaluation, and progress (every collected batch). */
+  hooks?: Pick<LoopHooks, "onMetrics" | "onEvaluate" | "onProgress">;
   /** How errors name the options: the command line's flags, or the API's words. [the flags] */
   words?: { resume: string; out: string };
-}
-
-export interface TrainProgress {
-  tEnv: number;
-  tMax: number;
-  stepsPerSec: number;
-  epsilon: number;
-  lastTest: EvalResult | null;
 }
 
 export interface TrainRunResult {
@@ -155,6 +147,7 @@ async function trainIn(out: string, config: QMixConfig, opts: TrainRunOptions): 
         appendLine(metricsPath, JSON.stringify(m));
         // The curve is redrawn at every evaluation, so a running or killed run has one.
         if (m.test_return_mean !== undefined) writeCurve(metricsPath, join(out, "curve.svg"), title);
+        opts.hooks?.onMetrics?.(m);
         if (m.loss !== undefined) lastLoss = m.loss;
         if (m.test_return_mean !== undefined && !progress.enabled) {
           const won = m.test_battle_won_mean === undefined ? "" : `  won ${(100 * m.test_battle_won_mean).toFixed(1)}%`;
@@ -164,6 +157,7 @@ async function trainIn(out: string, config: QMixConfig, opts: TrainRunOptions): 
       onEvaluate: (r, improved) => {
         lastEval = r;
         opts.onEvaluate?.(r, improved);
+        opts.hooks?.onEvaluate?.(r, improved);
         lastTest = r.returnMean;
         lastWon = r.battleWonMean;
         const won: Record<string, string> = r.battleWonMean === undefined ? {} : { test_battle_won_mean: String(r.battleWonMean) };
@@ -171,7 +165,7 @@ async function trainIn(out: string, config: QMixConfig, opts: TrainRunOptions): 
       },
       onCheckpoint: checkpoint,
       onProgress: (e, t, sps) => {
-        opts.onProgress?.({ tEnv: e.tEnv, tMax: config.tMax, stepsPerSec: sps, epsilon: e.epsilon, lastTest: t });
+        opts.hooks?.onProgress?.(e, t, sps);
         const test = lastTest === undefined ? undefined : maxReturn === undefined ? lastTest : `${lastTest.toFixed(2)} of ${maxReturn}`;
         progress.update(e.tEnv, { "ε": e.epsilon, test, ...(lastWon === undefined ? {} : { won: `${(100 * lastWon).toFixed(1)}%` }), loss: lastLoss }, sps);
       },

@@ -1,6 +1,7 @@
 // getRunner for Node: a XuanCe YAML config trains simple_spread_v3 into a
 // run folder as `qmix train` writes it, isTest reads the team back from that
-// folder, and benchmark returns the best team's file.
+// folder, benchmark returns the best team's file, progress reaches the
+// caller's hooks, and errors speak the API's words.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,10 +38,17 @@ describe("getRunner (Node)", () => {
   it("benchmark on our preset returns the best team; a folder holding a run is refused", async () => {
     const out = join(dir, "two_step");
     const opts = { method: "qmix", env: "matrix", envId: "two_step", quiet: true, overrides: { out, tMax: 400, testInterval: 200 } } as const;
-    const b = (await (await getRunner(opts)).benchmark()) as BenchmarkResult;
+    // Progress reaches the caller's hooks (the progress line is for terminals only).
+    let progressed = 0, evaluations = 0;
+    const b = (await (await getRunner({ ...opts, hooks: { onProgress: () => progressed++, onEvaluate: () => evaluations++ } })).benchmark()) as BenchmarkResult;
     expect(b.best?.tEnv).toBeGreaterThan(0);
+    expect(progressed).toBeGreaterThan(0);
+    expect(evaluations).toBeGreaterThanOrEqual(3);
     expect(b.bestModel).toEqual(new Uint8Array(readFileSync(join(out, "best.safetensors"))));
-    await expect((await getRunner(opts)).run()).rejects.toThrow(/already holds a run/);
+    // The API's words, not the command line's flags.
+    const again = (await getRunner(opts)).run();
+    await expect(again).rejects.toThrow(/already holds a run \(model.safetensors\); use .* or overrides: \{ out: "another\/folder" \} to start another/);
+    await expect(again).rejects.not.toThrow(/use --resume|--out to/);
     await expect((await getRunner({ ...opts, isTest: true, overrides: { out: join(dir, "empty") } })).run()).rejects.toThrow(/isTest: no saved team at/);
   });
 });
