@@ -12,7 +12,7 @@ export interface OptionSpec {
   /** The default as a reader needs it; absent when there is none. */
   default?: string;
   meaning: string;
-  /** May be given more than once (--set). */
+  /** Each occurrence counts (--set); otherwise the last one given wins. */
   repeat?: boolean;
 }
 
@@ -110,7 +110,6 @@ export function parseArgs(argv: string[]): Args {
     }
     const value = inline ?? argv[++i];
     if (value === undefined || (inline === undefined && value.startsWith("--"))) throw new UsageError(`--${name} needs a value (${opt.value})`, first);
-    if (flags.has(name) && !opt.repeat) throw new UsageError(`--${name} was given twice`, first);
     flags.set(name, [...(flags.get(name) ?? []), value]);
   }
   if (!flags.has("help")) {
