@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { renderSpreadText, SimpleSpreadEnv } from "../../src/envs/index.ts";
 import { suggest } from "../../src/envs/suggest.ts";
-import { CONFIG_HELP, CONFIG_KEYS, configTable, DEFAULT_CONFIG, resolveConfig } from "../../src/qmix/config.ts";
+import { CONFIG_HELP, CONFIG_KEYS, configTable, DEFAULT_CONFIG, resolveConfig } from "../../src/train/config.ts";
 import { main } from "../../src/node/cli.ts";
 import { COMMANDS } from "../../src/node/cli_commands.ts";
 import { trainRunFolder, writeCurve } from "../../src/node/train_run.ts";
