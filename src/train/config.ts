@@ -299,6 +299,8 @@ export const CONFIG_HELP: Readonly<Record<keyof QMixConfig, { meaning: string; s
   learnerThreads: { meaning: "threads sharing each update (Node worker threads)", source: "" },
   learnerChunks: { meaning: "shares each update's batch is taken in on one thread (less memory, less padding)", source: "" },
   tMax: { meaning: "environment steps to train for (--steps)", source: "pymarl default.yaml t_max" },
+  stopWinRate: { meaning: "stop early once stopAfterTests evaluations in a row each won this share (0 = never)", source: "" },
+  stopAfterTests: { meaning: "evaluations in a row that stopWinRate asks for", source: "200k steps at pymarl's test_interval" },
   testInterval: { meaning: "greedy evaluation period, in environment steps", source: "pymarl default.yaml test_interval" },
   testNEpisode: { meaning: "episodes per greedy evaluation", source: "pymarl default.yaml test_nepisode" },
   logInterval: { meaning: "metrics.jsonl period, in environment steps", source: "" },
