@@ -181,11 +181,13 @@ export async function main(argv: string[]): Promise<number> {
   let command: string | undefined;
   try {
     // sweep and report parse their own arguments (src/node/sweep_cli.ts); their runs start this script again.
-    if (argv[0] === "sweep" || argv[0] === "report") return await sweepCommand(argv, [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url)]);
+    const self = [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url)];
+    if (argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) && COMMANDS[argv[0]]!.ownParser) return await sweepCommand(argv, self);
     const args = parseArgs(argv);
     command = args.command;
     if (args.command === "help") {
       const about = args.positional[0];
+      if (about !== undefined && Object.hasOwn(COMMANDS, about) && COMMANDS[about]!.ownParser) return await sweepCommand([about, "--help"], self);
       process.stdout.write(about !== undefined && Object.hasOwn(COMMANDS, about) ? commandHelp(about) : mainHelp());
       return 0;
     }

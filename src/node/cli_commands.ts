@@ -23,6 +23,8 @@ export interface CommandSpec {
   options: OptionSpec[];
   /** Lines after the options: where to read more. */
   notes?: string[];
+  /** The command reads its own arguments and prints its own help (sweep, report: src/node/sweep_cli.ts). */
+  ownParser?: boolean;
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -64,6 +66,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: "list every config key: meaning, type, default, source",
     options: [{ flag: "json", meaning: "print the table as JSON" }],
   },
+  sweep: { summary: "run a grid of training runs from a YAML or JSON file, resumably (qmix sweep --help)", options: [], ownParser: true },
+  report: { summary: "a table over seeds and curves from run folders (qmix report --help)", options: [], ownParser: true },
 };
 
 export class UsageError extends Error {
