@@ -8,17 +8,9 @@
 import type { Backend } from "../backend.ts";
 import { jsBackend } from "./js/index.ts";
 import { wasmBackend, wasmStatus } from "./wasm/index.ts";
+import { envVar as fromEnv } from "../env_var.ts";
 
 let active: Backend | null = null;
-
-function fromEnv(key: string): string {
-  try {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    return env?.[key] ?? "";
-  } catch {
-    return ""; // Deno without --allow-env throws on access: treat as unset.
-  }
-}
 
 function choose(): Backend {
   const want = fromEnv("QMIX_BACKEND");

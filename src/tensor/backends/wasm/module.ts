@@ -18,6 +18,7 @@
 
 import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from "./kernels.generated.ts";
 import { decodeBase64 } from "./base64.ts";
+import { envVar as fromEnv } from "../../env_var.ts";
 
 /** The module's exports (ABI in scripts/build-wasm.ts); pointers are byte offsets. */
 export interface WasmKernelExports {
@@ -72,15 +73,6 @@ interface Engine { readonly ex: WasmKernelExports; heap: Float32Array }
 let engine: Engine | null | undefined; // undefined: not tried yet; null: unavailable
 let status = "not loaded yet";
 let fused = false;
-
-function fromEnv(key: string): string {
-  try {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    return env?.[key] ?? "";
-  } catch {
-    return ""; // Deno without --allow-env throws on access: treat as unset.
-  }
-}
 
 /** The relaxed-SIMD build of the kernels where the runtime validates it and QMIX_WASM_FMA allows it, else null. */
 function fmaBytes(W: WasmNamespace): Uint8Array | null {
