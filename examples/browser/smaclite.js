@@ -261,7 +261,8 @@ function setupSmaclite() {
     stop.textContent = paused ? "Resume" : "Pause";
   });
   $("smaclite-pretrained").addEventListener("click", async () => {
-    const res = await fetch(new URL("../../models/smaclite_2s3z-qmix.safetensors", import.meta.url));
+    // The shipped teams in models/: 2s3z, and corridor (a super-hard map; docs/results-smaclite.md).
+    const res = await fetch(new URL(`../../models/${$("smaclite-team").value}.safetensors`, import.meta.url));
     if (!res.ok) { status.textContent = `could not fetch the pretrained team (HTTP ${res.status})`; return; }
     const bytes = await res.arrayBuffer();
     (worker ?? newWorker()).postMessage({ type: "play", bytes }, [bytes]);

@@ -301,4 +301,12 @@ describe.skipIf(!CHROMIUM)(`example page in headless Chromium${CHROMIUM ? "" : "
     expect(consoleErrors).toEqual([]);
     await page.locator("#smaclite").screenshot({ path: join(SHOT_DIR, "battle-view.png") });
   }, 60_000);
+
+  it("plays the pretrained corridor team, picked from the list of shipped teams", async () => {
+    await page.selectOption("#smaclite-team", "smaclite_corridor-qmix");
+    await page.click("#smaclite-pretrained");
+    await page.waitForFunction(() => /pretrained team, smaclite\/corridor: step \d+/.test(document.getElementById("smaclite-episode")!.textContent!), undefined, { timeout: 60_000 });
+    expect(consoleErrors).toEqual([]);
+    expect(Number(await page.getAttribute("#smaclite-player", "data-frames"))).toBeGreaterThan(1);
+  }, 90_000);
 });
