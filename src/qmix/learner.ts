@@ -33,27 +33,18 @@ export interface LearnerConfig {
   obsDim: number;
   stateDim: number;
   inputs: InputOptions;
-  /** Discount γ. */
   gamma: number;
-  /** Double Q: the online network picks the next action, the target network values it. */
   doubleQ: boolean;
-  /** Global gradient-norm clip. */
   gradNormClip: number;
   optimizer: "rmsprop" | "adam";
   lr: number;
-  /** RMSprop α. */
   optimAlpha: number;
-  /** RMSprop ε. */
   optimEps: number;
-  /** Hard target update period in episodes. */
   targetUpdateInterval: number;
-  /** Soft target update τ per update (0 = hard updates). */
   targetTau: number;
-  /** TD(λ) (0 = one-step targets). */
   tdLambda: number;
-  /** 0.5 factor on the loss. */
   halfLoss: boolean;
-  /** Consecutive shares one update's batch is taken in, longest episodes first (src/qmix/length_shares.ts). [1] */
+  /** Absent: 1. */
   learnerChunks?: number;
 }
 

@@ -12,25 +12,14 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { renderSpreadText, SimpleSpreadEnv } from "../../src/envs/index.ts";
 import { suggest } from "../../src/envs/suggest.ts";
 import { CONFIG_HELP, CONFIG_KEYS, configTable, DEFAULT_CONFIG, resolveConfig } from "../../src/train/config.ts";
-import { main } from "../../src/node/cli.ts";
 import { COMMANDS } from "../../src/node/cli_commands.ts";
 import { trainRunFolder, writeCurve } from "../../src/node/train_run.ts";
+import { runMain } from "../util/run_main.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "qmix-cli-help-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function qmix(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => { stdout += String(s); return true; });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => { stderr += String(s); return true; });
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const qmix = (...argv: string[]) => runMain(argv);
 
 describe("qmix help", () => {
   it("--help lists the commands; each command's --help lists its own options, one line each, with defaults", async () => {

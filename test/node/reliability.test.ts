@@ -24,7 +24,7 @@ import { gradOf, record } from "../../src/autograd/tape.ts";
 import type { MultiAgentEnv } from "../../src/envs/env.ts";
 import { registerEnv } from "../../src/envs/index.ts";
 import { type NamedArray, type NamedBytes, decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.ts";
-import { main } from "../../src/node/cli.ts";
+import { runMain } from "../util/run_main.ts";
 import { BUFFER_FILE, LOCK_FILE, MODEL_FILE, NEXT_BUFFER_FILE, loadCheckpoint } from "../../src/node/files.ts";
 import { readConfig, restore } from "../../src/train/checkpoint.ts";
 import { resolveConfig } from "../../src/train/config.ts";
@@ -362,20 +362,6 @@ describe("write failures keep the previous checkpoint", () => {
     expect(r.stderr).toMatch(/could not create the output folder .*a-file\/run: a part of the path is a file, not a folder/);
   });
 });
-
-/** main() in this process, with its output captured. */
-async function runMain(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => { stdout += String(s); return true; });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => { stderr += String(s); return true; });
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe("hostile configuration: exit code 2 and the key named", () => {
   const train = (...extra: string[]) => runMain(["train", "--env", "two_step", "--out", join(dir, "never"), ...extra]);
